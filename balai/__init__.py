@@ -1,0 +1,1 @@
+"""Balai: the digital public-service platform of a regency."""

@@ -1,0 +1,134 @@
+"""Who is calling: the actor of a page request, and API authentication that
+enforces the second factor for session and token alike."""
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja.security import HttpBearer, SessionAuth
+
+from balai.accounts.models import AccountKind, ApiToken, User
+from balai.accounts.selectors import actor_for, needs_second_factor
+from balai.core.actors import Actor
+from balai.core.errors import BalaiError, PermissionDenied
+
+SESSION_OFFICE_KEY = "balai_office"
+
+
+def request_actor(request: HttpRequest) -> Actor:
+    """Return (and cache on the request) the actor for the logged-in user."""
+    actor = getattr(request, "_balai_actor", None)
+    if actor is None:
+        office_code = (
+            request.session.get(SESSION_OFFICE_KEY)
+            if hasattr(request, "session")
+            else None
+        )
+        actor = actor_for(user=request.user, office_code=office_code)
+        request._balai_actor = actor
+    return actor
+
+
+def second_factor_missing(request: HttpRequest, user: User) -> bool:
+    if not settings.BALAI_REQUIRE_OTP:
+        return False
+    verified = getattr(user, "is_verified", None)
+    if callable(verified) and verified():
+        return False
+    return needs_second_factor(user=user)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class StaffSession(SessionAuth):
+    """A logged-in staff session (CSRF checked), second factor verified."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if not user or user.kind != AccountKind.STAFF:
+            return None
+        if second_factor_missing(request, user):
+            raise BalaiError(
+                "Verifikasi dua langkah (OTP) diperlukan.",
+                code="otp_required",
+                status_code=403,
+            )
+        request._balai_actor = actor_for(user=user)
+        return user
+
+
+class StaffToken(HttpBearer):
+    """A bearer token issued after the second factor."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        record = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=token_digest(token), revoked_at__isnull=True)
+            .first()
+        )
+        if record is None or record.expires_at <= timezone.now():
+            return None
+        user = record.user
+        if not user.is_active or user.kind != AccountKind.STAFF:
+            return None
+        if (
+            settings.BALAI_REQUIRE_OTP
+            and not record.otp_verified
+            and needs_second_factor(user=user)
+        ):
+            raise BalaiError(
+                "Token ini dibuat tanpa verifikasi dua langkah.",
+                code="otp_required",
+                status_code=403,
+            )
+        ApiToken.objects.filter(pk=record.pk).update(last_used_at=timezone.now())
+        request.user = user
+        request._balai_actor = actor_for(user=user)
+        return user
+
+
+class CitizenSession(SessionAuth):
+    """A logged-in citizen."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if not user or user.kind != AccountKind.CITIZEN:
+            return None
+        request._balai_actor = actor_for(user=user)
+        return user
+
+
+STAFF_AUTH = [StaffToken(), StaffSession()]
+
+
+def api_actor(request: HttpRequest) -> Actor:
+    """Return the actor an API auth class attached to the request."""
+    return request._balai_actor
+
+
+def staff_required(*roles: str) -> Callable:
+    """Guard a page view: login, second factor, and (if given) one of `roles`."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if user.kind != AccountKind.STAFF:
+                raise PermissionDenied("Halaman ini hanya untuk petugas.")
+            actor = request_actor(request)
+            if roles:
+                actor.require_role(*roles)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

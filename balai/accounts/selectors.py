@@ -1,0 +1,96 @@
+"""Reads about accounts and postings, and turning a user into an `Actor`."""
+
+import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from balai.accounts.models import PERSONAL_DATA_ROLES, AccountKind, Posting, User
+from balai.core.actors import Actor
+from balai.regions.models import Office, OfficeKind
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def active_postings(
+    *, user: User, on: datetime.date | None = None
+) -> QuerySet[Posting]:
+    """Return the postings `user` holds on a day (today by default)."""
+    day = on or today()
+    return (
+        Posting.objects.filter(user=user, start_date__lte=day)
+        .exclude(end_date__lt=day)
+        .select_related("office", "office__region")
+        .order_by("start_date")
+    )
+
+
+def office_head(*, office: Office, on: datetime.date | None = None) -> Posting | None:
+    """Return the posting that heads `office` on a day: the official who signs."""
+    day = on or today()
+    candidates = (
+        Posting.objects.filter(office=office, is_head=True, start_date__lte=day)
+        .exclude(end_date__lt=day)
+        .select_related("user")
+        # A definitive holder signs before an acting one (Plt.).
+        .order_by("is_acting", "-start_date")
+    )
+    return candidates.first()
+
+
+def _scope_for(posting: Posting) -> tuple[str, ...] | None:
+    office = posting.office
+    if office.kind == OfficeKind.REGENCY:
+        return None
+    return (office.region_id,)
+
+
+def actor_for(*, user: User, office_code: str | None = None) -> Actor:
+    """Return the actor for a logged-in user, acting for one of his offices."""
+    if user.kind == AccountKind.CITIZEN:
+        return Actor(
+            user_id=user.pk,
+            username=user.username,
+            roles=frozenset({"citizen"}),
+            scope=(),
+            is_citizen=True,
+            resident_id=user.resident_id,
+        )
+    postings = list(active_postings(user=user))
+    if office_code:
+        postings = [p for p in postings if p.office.code == office_code] or postings
+    if not postings:
+        roles = frozenset({"sysadmin"}) if user.is_superuser else frozenset()
+        return Actor(
+            user_id=user.pk,
+            username=user.username,
+            roles=roles,
+            scope=None if user.is_superuser else (),
+        )
+    office = postings[0].office
+    same_office = [p for p in postings if p.office_id == office.pk]
+    scopes = [_scope_for(p) for p in same_office]
+    scope: tuple[str, ...] | None
+    if any(s is None for s in scopes):
+        scope = None
+    else:
+        scope = tuple(sorted({code for s in scopes if s for code in s}))
+    return Actor(
+        user_id=user.pk,
+        username=user.username,
+        office_id=office.pk,
+        office_code=office.code,
+        roles=frozenset(p.role for p in same_office),
+        scope=scope,
+    )
+
+
+def needs_second_factor(*, user: User) -> bool:
+    """Tell whether this user reads personal data and so needs a second factor."""
+    if not user.is_authenticated or user.kind != AccountKind.STAFF:
+        return False
+    if user.is_superuser or user.is_staff:
+        return True
+    return active_postings(user=user).filter(role__in=PERSONAL_DATA_ROLES).exists()

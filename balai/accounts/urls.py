@@ -1,0 +1,13 @@
+from django.urls import path
+
+from balai.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("masuk/", views.LoginView.as_view(), name="login"),
+    path("keluar/", views.LogoutView.as_view(), name="logout"),
+    path("otp/", views.otp_verify, name="otp-verify"),
+    path("otp/siapkan/", views.otp_setup, name="otp-setup"),
+    path("petugas/", views.staff_home, name="staff-home"),
+]

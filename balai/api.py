@@ -1,0 +1,69 @@
+"""The JSON API at /api/v1/: one NinjaAPI, one error shape, routers per app."""
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from balai.core.errors import BalaiError
+
+api = NinjaAPI(
+    title="Balai API",
+    version="1",
+    description=(
+        "API platform layanan publik Balai. Setiap kesalahan berbentuk "
+        '`{"message", "code", "extra"}`; setiap penulisan menerima header '
+        "`Idempotency-Key`."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request: HttpRequest, status: int, message: str, code: str, extra=None):
+    return api.create_response(
+        request, {"message": message, "code": code, "extra": extra or {}}, status=status
+    )
+
+
+@api.exception_handler(BalaiError)
+def on_balai_error(request: HttpRequest, exc: BalaiError) -> HttpResponse:
+    return _error(request, exc.status_code, exc.message, exc.code, exc.extra)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    fields = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path")]
+        fields.append({"field": ".".join(loc), "error": err.get("msg", "")})
+    return _error(
+        request,
+        422,
+        "Data yang dikirim tidak valid. Periksa kolom yang disebutkan.",
+        "validation_error",
+        {"fields": fields},
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "Silakan masuk terlebih dahulu.", "unauthenticated")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, str(exc), "http_error")
+
+
+def _register_routers() -> None:
+    from balai.accounts.api import router as accounts_router
+    from balai.regions.api import router as regions_router
+    from balai.registry.api import router as registry_router
+
+    api.add_router("/auth", accounts_router)
+    api.add_router("/regions", regions_router)
+    api.add_router("/registry", registry_router)
+
+
+_register_routers()

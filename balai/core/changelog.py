@@ -1,0 +1,72 @@
+"""The per-node change log: every action writes change records in its own
+transaction, numbered by (epoch, seq), for the sync app to ship."""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+
+from balai.core.models import ChangeOp, ChangeRecord, NodeState
+from balai.core.serialize import model_payload
+
+
+def _reserve(count: int) -> tuple[int, int]:
+    """Reserve `count` sequence numbers for this node; return (epoch, first seq)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Change records are written inside an action's transaction.")
+    state, _ = NodeState.objects.select_for_update().get_or_create(
+        node=settings.BALAI_NODE
+    )
+    first = state.last_seq + 1
+    state.last_seq += count
+    state.save(update_fields=["last_seq"])
+    return state.epoch, first
+
+
+def log_change(
+    obj: models.Model,
+    *,
+    op: str = ChangeOp.UPSERT,
+    office_code: str = "",
+    region_code: str = "",
+) -> ChangeRecord:
+    """Append one change record for `obj`."""
+    return log_changes([obj], op=op, office_code=office_code, region_code=region_code)[
+        0
+    ]
+
+
+def log_changes(
+    objs: Sequence[models.Model],
+    *,
+    op: str = ChangeOp.UPSERT,
+    office_code: str = "",
+    region_code: str = "",
+    routes: Iterable[tuple[str, str]] | None = None,
+) -> list[ChangeRecord]:
+    """Append change records for `objs` in one batch (the bulk paths use this).
+
+    `routes`, when given, holds an (office_code, region_code) pair per object.
+    """
+    if not objs:
+        return []
+    epoch, first = _reserve(len(objs))
+    route_list: list[Any] = (
+        list(routes) if routes is not None else [(office_code, region_code)] * len(objs)
+    )
+    records = [
+        ChangeRecord(
+            node=settings.BALAI_NODE,
+            epoch=epoch,
+            seq=first + i,
+            model=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            op=op,
+            payload=model_payload(obj) if op == ChangeOp.UPSERT else {},
+            office_code=route[0],
+            region_code=route[1],
+        )
+        for i, (obj, route) in enumerate(zip(objs, route_list, strict=True))
+    ]
+    return ChangeRecord.objects.bulk_create(records, batch_size=2000)

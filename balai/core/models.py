@@ -1,0 +1,103 @@
+"""Base models, the change log that sync ships, and idempotency records."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from balai.core.ids import new_id
+
+
+class TimestampedModel(models.Model):
+    """A record with a UUIDv7 key made where it is born, and aware timestamps."""
+
+    id = models.UUIDField(primary_key=True, default=new_id, editable=False)
+    created_at = models.DateTimeField(_("dibuat"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class OwnedModel(TimestampedModel):
+    """A record with one owning office: only the node serving it may change it."""
+
+    owner_office = models.ForeignKey(
+        "regions.Office",
+        verbose_name=_("kantor pemilik"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        abstract = True
+
+
+class NodeState(models.Model):
+    """This node's identity and change-log counter: one row per node name."""
+
+    node = models.CharField(max_length=32, primary_key=True)
+    epoch = models.PositiveIntegerField(default=1)
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.node} (epoch {self.epoch}, seq {self.last_seq})"
+
+
+class ChangeOp(models.TextChoices):
+    UPSERT = "upsert", _("simpan")
+    DELETE = "delete", _("hapus")
+
+
+class ChangeRecord(models.Model):
+    """One change to one record, numbered per node by (epoch, seq), for sync."""
+
+    id = models.BigAutoField(primary_key=True)
+    node = models.CharField(max_length=32)
+    epoch = models.PositiveIntegerField()
+    seq = models.PositiveBigIntegerField()
+    model = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    op = models.CharField(max_length=8, choices=ChangeOp.choices)
+    payload = models.JSONField(default=dict)
+    # Routing for pulls: which office owns the record and where it lives.
+    office_code = models.CharField(max_length=32, blank=True, default="")
+    region_code = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set by the regency when it applies the change: the one order all pull in.
+    global_seq = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node", "epoch", "seq"], name="core_change_node_epoch_seq"
+            )
+        ]
+        indexes = [models.Index(fields=["model", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.node}/{self.epoch}/{self.seq} {self.op} {self.model}"
+
+
+class IdempotencyRecord(models.Model):
+    """A caller-supplied key and the result of the write it first made."""
+
+    id = models.BigAutoField(primary_key=True)
+    key = models.CharField(max_length=128)
+    action = models.CharField(max_length=96)
+    actor = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64)
+    result_model = models.CharField(max_length=64, blank=True, default="")
+    result_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action", "actor", "key"], name="core_idempotency_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.key}"

@@ -1,0 +1,88 @@
+"""Shared test fixtures. Data is built through the real actions."""
+
+import datetime
+import itertools
+
+import pytest
+from django.core.management import call_command
+
+from balai.core.actors import Actor
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the regency's regions and offices once, through the real loader."""
+    with django_db_blocker.unblock():
+        call_command("load_regions", verbosity=0)
+
+
+@pytest.fixture
+def system_actor() -> Actor:
+    return Actor.system(name="test")
+
+
+@pytest.fixture
+def make_staff(db, system_actor):
+    """Create a staff user posted at an office with a role, via the actions."""
+    from balai.accounts.actions import create_posting, create_staff
+    from balai.regions.models import Office
+
+    def make(
+        *,
+        office: str = "MPP-64.02.06",
+        role: str = "counter_officer",
+        username: str | None = None,
+        position: str = "Petugas",
+        is_head: bool = False,
+        is_acting: bool = False,
+        start_date: datetime.date = datetime.date(2024, 1, 1),
+        end_date: datetime.date | None = None,
+        nip: str = "",
+    ):
+        username = username or f"{role}{next(_counter)}"
+        user = create_staff(
+            actor=system_actor,
+            username=username,
+            full_name=f"Pegawai {username}",
+            password="kata-sandi-uji-123",
+            nip=nip,
+            check_password=False,
+            is_sysadmin=role == "sysadmin",
+        )
+        create_posting(
+            actor=system_actor,
+            user=user,
+            office=Office.objects.get(code=office),
+            position=position,
+            role=role,
+            start_date=start_date,
+            end_date=end_date,
+            is_head=is_head,
+            is_acting=is_acting,
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def actor_of():
+    from balai.accounts.selectors import actor_for
+
+    def get(user) -> Actor:
+        return actor_for(user=user)
+
+    return get
+
+
+@pytest.fixture
+def client_as(client):
+    """Return a test client logged in as a user (second factor not passed)."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
