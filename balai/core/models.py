@@ -101,3 +101,27 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.key}"
+
+
+class ScheduledJob(models.Model):
+    """One periodic job and when it runs next: the scheduler's shared memory.
+
+    The scheduler claims a due run by moving `next_run_at` forward with a
+    compare-and-swap update, so a second scheduler started by mistake finds
+    nothing to claim instead of enqueueing the same run twice.
+    """
+
+    name = models.CharField(_("nama"), max_length=96, primary_key=True)
+    interval_seconds = models.PositiveIntegerField(_("selang (detik)"), default=0)
+    next_run_at = models.DateTimeField(_("jadwal berikutnya"))
+    last_run_at = models.DateTimeField(_("terakhir dijalankan"), null=True, blank=True)
+    last_result_id = models.CharField(max_length=64, blank=True, default="")
+    runs = models.PositiveIntegerField(_("jumlah dijalankan"), default=0)
+
+    class Meta:
+        verbose_name = _("tugas terjadwal")
+        verbose_name_plural = _("tugas terjadwal")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (berikutnya {self.next_run_at:%Y-%m-%d %H:%M})"
