@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from balai.audit.chain import (
@@ -152,27 +152,34 @@ def log_access(
 
 
 def make_checkpoints() -> list[Checkpoint]:
-    """Sign the head of every chain that grew since its last checkpoint."""
+    """Sign the head of every chain that grew since its last checkpoint.
+
+    Safe to run twice at once: a checkpoint another run already made for the
+    same head is skipped, not duplicated.
+    """
     key = load_signing_key(create=True)
     made = []
     for head in ChainHead.objects.order_by("chain"):
         last = Checkpoint.objects.filter(chain=head.chain).order_by("-seq").first()
         if last is not None and last.seq >= head.seq:
             continue
-        signed_at = canonical_time(timezone.now())
+        now = timezone.now()
+        signed_at = canonical_time(now)
         message = checkpoint_message(
             chain=head.chain, seq=head.seq, hash_=head.hash, signed_at=signed_at
         )
-        made.append(
-            Checkpoint.objects.create(
-                chain=head.chain,
-                seq=head.seq,
-                hash=head.hash,
-                signed_at=timezone.datetime.fromisoformat(
-                    signed_at.replace("Z", "+00:00")
-                ),
-                key_id=key.key_id,
-                signature=key.sign(message),
-            )
-        )
+        try:
+            with transaction.atomic():
+                made.append(
+                    Checkpoint.objects.create(
+                        chain=head.chain,
+                        seq=head.seq,
+                        hash=head.hash,
+                        signed_at=now,
+                        key_id=key.key_id,
+                        signature=key.sign(message),
+                    )
+                )
+        except IntegrityError:
+            continue
     return made
