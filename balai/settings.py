@@ -67,6 +67,37 @@ BALAI_AUDIT_CHECKPOINT_MINUTES = int(
     os.environ.get("BALAI_AUDIT_CHECKPOINT_MINUTES", "60")
 )
 
+# Notifications (balai.notify): the sender of each channel ("console" logs and
+# counts as delivered; "gateway" posts JSON to an SMS/WhatsApp gateway; "email"
+# uses Django's e-mail backend), the gateways, and the shared secret gateways
+# present on delivery receipts. See docs/decisions/0006-notify-and-queue.md.
+BALAI_NOTIFY_SENDERS = {
+    "sms": os.environ.get("BALAI_NOTIFY_SMS_SENDER", "console"),
+    "whatsapp": os.environ.get("BALAI_NOTIFY_WHATSAPP_SENDER", "console"),
+    "email": os.environ.get("BALAI_NOTIFY_EMAIL_SENDER", "console"),
+}
+BALAI_NOTIFY_GATEWAYS = {
+    channel: {
+        "URL": os.environ.get(f"BALAI_NOTIFY_{channel.upper()}_URL", ""),
+        "TOKEN": os.environ.get(f"BALAI_NOTIFY_{channel.upper()}_TOKEN", ""),
+        "TIMEOUT": float(os.environ.get("BALAI_NOTIFY_GATEWAY_TIMEOUT", "10")),
+    }
+    for channel in ("sms", "whatsapp")
+}
+BALAI_NOTIFY_CALLBACK_SECRET = os.environ.get("BALAI_NOTIFY_CALLBACK_SECRET", "")
+BALAI_NOTIFY_PHONE_CHANNEL = os.environ.get("BALAI_NOTIFY_PHONE_CHANNEL", "sms")
+BALAI_NOTIFY_RETRY_MINUTES = (1, 5, 25, 125)
+BALAI_NOTIFY_MAX_ATTEMPTS = 5
+BALAI_NOTIFY_FROM_EMAIL = os.environ.get(
+    "BALAI_NOTIFY_FROM_EMAIL", "Balai Kukar <noreply@localhost>"
+)
+EMAIL_HOST = os.environ.get("BALAI_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("BALAI_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("BALAI_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("BALAI_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("BALAI_EMAIL_TLS")
+EMAIL_TIMEOUT = 10
+
 # --- Applications -----------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -85,6 +116,7 @@ INSTALLED_APPS = [
     "balai.accounts",
     "balai.audit",
     "balai.registry",
+    "balai.notify",
     "balai.demo",
 ]
 
