@@ -248,14 +248,40 @@ class LifeEvent(models.Model):
     approved_by = models.CharField(
         _("disetujui oleh"), max_length=150, blank=True, default=""
     )
+    # The subject's version after this event: 1 for the event that creates it,
+    # then 2, 3, ... The projection folds a subject's events in this order.
+    seq = models.PositiveIntegerField(_("urutan"))
 
     class Meta:
         verbose_name = _("peristiwa kependudukan")
         verbose_name_plural = _("peristiwa kependudukan")
         ordering = ["recorded_at", "id"]
+        constraints = [
+            # One event per version of a resident: two writers racing on the
+            # same person collide here instead of forking his history.
+            models.UniqueConstraint(
+                fields=["resident", "seq"],
+                condition=Q(resident__isnull=False),
+                name="registry_event_resident_seq",
+            ),
+            models.UniqueConstraint(
+                fields=["family", "seq"],
+                condition=Q(resident__isnull=True, family__isnull=False),
+                name="registry_event_family_seq",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_on}"
+
+    def save(self, *args, **kwargs):
+        # The register is append-only: an event is written once, never edited.
+        if not self._state.adding:
+            raise RuntimeError("Peristiwa kependudukan tidak boleh diubah.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("Peristiwa kependudukan tidak boleh dihapus.")
 
     def sync_route(self) -> tuple[str, str]:
         region = ""
@@ -313,9 +339,14 @@ class CorrectionRequest(OwnedModel):
 
 
 class NumberSequence(models.Model):
-    """The last serial used for a NIK or KK prefix (BALAI_NUMBERS=local)."""
+    """The last serial used for a NIK or KK prefix (BALAI_NUMBERS=local).
 
-    prefix = models.CharField(max_length=12, primary_key=True)
+    The prefix is "N" or "K" (NIK or KK) + the 12 digits before the serial,
+    so a NIK and a KK number that share their first 12 digits never share a
+    counter.
+    """
+
+    prefix = models.CharField(max_length=16, primary_key=True)
     last_serial = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
