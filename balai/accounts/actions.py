@@ -1,7 +1,9 @@
-"""Writes about accounts: staff, postings, API tokens."""
+"""Writes about accounts: staff, citizens, postings, API tokens."""
 
 import datetime
+import re
 import secrets
+import uuid
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -16,6 +18,50 @@ from balai.core.errors import BalaiError
 from balai.regions.models import Office
 
 STAFF_ADMIN_ROLES = (Role.SYSADMIN,)
+# Staff who may open an account for a citizen at the counter or helpdesk.
+CITIZEN_ENROL_ROLES = (
+    Role.COUNTER_OFFICER,
+    Role.REGISTRY_OFFICER,
+    Role.HELPDESK_OFFICER,
+    Role.SYSADMIN,
+)
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9._@+-]{3,150}$")
+
+
+def normalize_phone(raw: str) -> str:
+    """Return an Indonesian phone number as +62..., or raise BalaiError.
+
+    Accepts the forms people write: 0812-3456-7890, 62812..., +62 812 ...
+    """
+    digits = re.sub(r"[\s().-]", "", raw or "")
+    if digits.startswith("+62"):
+        rest = digits[3:]
+    elif digits.startswith("62"):
+        rest = digits[2:]
+    elif digits.startswith("0"):
+        rest = digits[1:]
+    else:
+        rest = ""
+    if not re.fullmatch(r"[1-9]\d{7,11}", rest):
+        raise BalaiError(
+            "Nomor telepon tidak valid. Tulis seperti 0812-3456-7890.",
+            code="phone_invalid",
+        )
+    return "+62" + rest
+
+
+def _check_new_username(username: str) -> str:
+    username = username.strip()
+    if not username:
+        raise BalaiError("Nama pengguna wajib diisi.", code="username_required")
+    if not USERNAME_PATTERN.match(username):
+        raise BalaiError(
+            "Nama pengguna 3-150 karakter: huruf, angka, dan . _ @ + - saja.",
+            code="username_invalid",
+        )
+    if User.objects.filter(username__iexact=username).exists():
+        raise BalaiError("Nama pengguna sudah dipakai.", code="username_taken")
+    return username
 
 
 @action("accounts.staff.create")
@@ -32,11 +78,7 @@ def create_staff(
 ) -> User:
     """Create a staff account (a civil servant who will hold postings)."""
     actor.require_role(*STAFF_ADMIN_ROLES)
-    username = username.strip()
-    if not username:
-        raise BalaiError("Nama pengguna wajib diisi.", code="username_required")
-    if User.objects.filter(username=username).exists():
-        raise BalaiError("Nama pengguna sudah dipakai.", code="username_taken")
+    username = _check_new_username(username)
     if nip and (len(nip) != 18 or not nip.isdigit()):
         raise BalaiError("NIP harus 18 angka.", code="nip_invalid")
     first, _, last = full_name.strip().partition(" ")
@@ -66,6 +108,64 @@ def create_staff(
     return user
 
 
+@action("accounts.citizen.create")
+def create_citizen_account(
+    *,
+    actor: Actor,
+    username: str,
+    password: str,
+    phone: str = "",
+    resident_id: uuid.UUID | str | None = None,
+    check_password: bool = True,
+) -> User:
+    """Open a citizen's account (online services, "my data"); never staff."""
+    if not actor.is_system:
+        actor.require_role(*CITIZEN_ENROL_ROLES)
+    username = _check_new_username(username)
+    phone = normalize_phone(phone) if phone.strip() else ""
+    if resident_id is not None and not isinstance(resident_id, uuid.UUID):
+        try:
+            resident_id = uuid.UUID(str(resident_id))
+        except ValueError as exc:
+            raise BalaiError(
+                "Nomor penduduk tidak valid.", code="resident_invalid"
+            ) from exc
+    if (
+        resident_id is not None
+        and User.objects.filter(
+            kind=AccountKind.CITIZEN, resident_id=resident_id
+        ).exists()
+    ):
+        raise BalaiError(
+            "Penduduk ini sudah memiliki akun warga.", code="resident_has_account"
+        )
+    user = User(
+        username=username,
+        phone=phone,
+        resident_id=resident_id,
+        kind=AccountKind.CITIZEN,
+        is_staff=False,
+        is_superuser=False,
+    )
+    if check_password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise BalaiError(" ".join(exc.messages), code="weak_password") from exc
+    user.set_password(password)
+    user.save()
+    record(
+        actor=actor,
+        target=user,
+        details={
+            "username": username,
+            "kind": AccountKind.CITIZEN,
+            "resident_id": resident_id,
+        },
+    )
+    return user
+
+
 @action("accounts.posting.create")
 def create_posting(
     *,
@@ -81,6 +181,7 @@ def create_posting(
 ) -> Posting:
     """Post a staff user to an office, in a position and role, from a date."""
     actor.require_role(*STAFF_ADMIN_ROLES)
+    actor.require_covers(office.region_id)
     if role not in Role.values:
         raise BalaiError("Peran tidak dikenal.", code="role_unknown")
     if user.kind != AccountKind.STAFF:
@@ -124,6 +225,7 @@ def create_posting(
 def end_posting(*, actor: Actor, posting: Posting, end_date: datetime.date) -> Posting:
     """End a posting on a date (the history stays)."""
     actor.require_role(*STAFF_ADMIN_ROLES)
+    actor.require_covers(posting.office.region_id)
     if end_date < posting.start_date:
         raise BalaiError(
             "Tanggal selesai tidak boleh sebelum tanggal mulai.", code="dates_reversed"

@@ -5,11 +5,16 @@ import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from django_otp import devices_for_user
 from ninja.security import HttpBearer, SessionAuth
 
 from balai.accounts.models import AccountKind, ApiToken, User
@@ -43,6 +48,15 @@ def second_factor_missing(request: HttpRequest, user: User) -> bool:
     return needs_second_factor(user=user)
 
 
+def second_factor_redirect(request: HttpRequest, user: User) -> HttpResponse:
+    """Send a half-logged-in user to verify (or first set up) his second factor."""
+    has_device = any(devices_for_user(user, confirmed=True))
+    target = reverse("accounts:otp-verify" if has_device else "accounts:otp-setup")
+    if request.method == "GET":
+        target += "?" + urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
+    return redirect(target)
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -52,8 +66,10 @@ class StaffSession(SessionAuth):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
-        if not user or user.kind != AccountKind.STAFF:
+        if not user:
             return None
+        if user.kind != AccountKind.STAFF:
+            raise PermissionDenied("Layanan ini hanya untuk petugas.")
         if second_factor_missing(request, user):
             raise BalaiError(
                 "Verifikasi dua langkah (OTP) diperlukan.",
@@ -124,6 +140,8 @@ def staff_required(*roles: str) -> Callable:
                 return redirect_to_login(request.get_full_path())
             if user.kind != AccountKind.STAFF:
                 raise PermissionDenied("Halaman ini hanya untuk petugas.")
+            if second_factor_missing(request, user):
+                return second_factor_redirect(request, user)
             actor = request_actor(request)
             if roles:
                 actor.require_role(*roles)

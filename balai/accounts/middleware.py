@@ -1,12 +1,12 @@
 """Send staff who read personal data through the second factor before any page."""
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django_otp import devices_for_user
 
-from balai.accounts.auth import second_factor_missing
+from balai.accounts.auth import second_factor_missing, second_factor_redirect
 
-# Paths a half-logged-in staff user may still reach.
+# Paths a half-logged-in staff user may still reach. Pages under /akun/ that
+# need the second factor check it themselves (`staff_required`); the API checks
+# it in its auth classes.
 OPEN_PREFIXES = ("/akun/", "/static/", "/healthz", "/i18n/", "/api/", "/v/")
 
 
@@ -23,7 +23,5 @@ class SecondFactorMiddleware:
             and not request.path.startswith(OPEN_PREFIXES)
             and second_factor_missing(request, user)
         ):
-            has_device = any(devices_for_user(user, confirmed=True))
-            target = "accounts:otp-verify" if has_device else "accounts:otp-setup"
-            return redirect(target)
+            return second_factor_redirect(request, user)
         return self.get_response(request)

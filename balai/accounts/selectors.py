@@ -5,8 +5,15 @@ import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from balai.accounts.models import PERSONAL_DATA_ROLES, AccountKind, Posting, User
+from balai.accounts.models import (
+    PERSONAL_DATA_ROLES,
+    AccountKind,
+    Posting,
+    Role,
+    User,
+)
 from balai.core.actors import Actor
+from balai.core.errors import NotFound
 from balai.regions.models import Office, OfficeKind
 
 
@@ -94,3 +101,69 @@ def needs_second_factor(*, user: User) -> bool:
     if user.is_superuser or user.is_staff:
         return True
     return active_postings(user=user).filter(role__in=PERSONAL_DATA_ROLES).exists()
+
+
+# Roles that may read an office's staff roster (who holds which post there).
+ROSTER_ROLES = (
+    Role.LEADER,
+    Role.SERVICE_ADMIN,
+    Role.HELPDESK_OFFICER,
+    Role.AUDITOR,
+    Role.SYSADMIN,
+)
+
+
+def office_in_scope(*, actor: Actor, code: str) -> Office:
+    """Return the office `code` if the actor's scope covers it, else NotFound.
+
+    A kecamatan officer reaches his MPP and the desa/kelurahan offices of his
+    kecamatan; regency offices reach every office. An office out of scope is
+    answered exactly like one that does not exist.
+    """
+    office = (
+        Office.objects.select_related("region")
+        .filter(actor.scope_q("region__code"), code=code)
+        .first()
+    )
+    if office is None:
+        raise NotFound("Kantor tidak ditemukan.", code="office_not_found")
+    return office
+
+
+def office_staff(
+    *,
+    actor: Actor,
+    code: str,
+    on: datetime.date | None = None,
+    history: bool = False,
+) -> tuple[Office, QuerySet[Posting]]:
+    """Return an office and its postings: those active on a day, or all of them.
+
+    The head of the office comes first, then acting heads, then the rest by
+    position and name.
+    """
+    actor.require_role(*ROSTER_ROLES)
+    office = office_in_scope(actor=actor, code=code)
+    postings = Posting.objects.filter(office=office).select_related("user")
+    if not history:
+        day = on or today()
+        postings = postings.filter(start_date__lte=day).exclude(end_date__lt=day)
+    postings = postings.order_by(
+        "-is_head",
+        "is_acting",
+        "position",
+        "user__first_name",
+        "user__last_name",
+        "-start_date",
+    )
+    return office, postings
+
+
+def staff_user(*, username: str) -> User:
+    """Return the active staff account with this username, or NotFound."""
+    user = User.objects.filter(
+        username=username.strip(), kind=AccountKind.STAFF, is_active=True
+    ).first()
+    if user is None:
+        raise NotFound("Akun petugas tidak ditemukan.", code="staff_not_found")
+    return user

@@ -10,4 +10,10 @@ urlpatterns = [
     path("otp/", views.otp_verify, name="otp-verify"),
     path("otp/siapkan/", views.otp_setup, name="otp-setup"),
     path("petugas/", views.staff_home, name="staff-home"),
+    path("warga/", views.citizen_home, name="citizen-home"),
+    path(
+        "kantor/<str:code>/petugas/",
+        views.office_staff_roster,
+        name="office-staff",
+    ),
 ]
