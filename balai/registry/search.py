@@ -1,0 +1,557 @@
+"""Find residents by NIK, by KK number, or by a name typed with mistakes.
+
+A 16-digit query is a NIK (the resident) or a KK number (its members). Any
+other query is a name: it is folded with `name_key`, candidates come from the
+trigram index (pg_trgm on PostgreSQL, FTS5 trigram on SQLite; see migration
+0002), already limited to the caller's scope and filters, and the candidates
+are re-scored with rapidfuzz so the best match comes first. Rows carry masked
+NIK and KK numbers only: a whole NIK is shown on a resident's page, logged.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from balai.core.actors import Actor
+from balai.core.errors import BalaiError
+from balai.registry.models import Resident, ResidentStatus
+from balai.registry.names import compact_key, name_key
+from balai.registry.reference import Sex
+from balai.registry.selectors import READ_ROLES, mask_nik
+
+# The fold the register stores beside each name (Resident.name_key).
+fold_name = name_key
+
+# How many trigram candidates are re-scored. Enough for a common name in a
+# whole regency with a typo; small enough to score in a few milliseconds.
+CANDIDATE_LIMIT = 200
+# Below this re-score (0-100) a candidate is noise, not a match.
+MIN_SCORE = 55.0
+MIN_QUERY_LETTERS = 3
+MAX_PER_PAGE = 100
+# PostgreSQL: first try a strict similarity threshold (few rows to recheck,
+# fast), then a loose one if that found too little.
+PG_THRESHOLDS = (0.45, 0.25)
+# SQLite: the word index, its vocabulary, and a stamp changed with every name.
+_WORDS = "registry_resident_words"
+# A query word stands for at most this many indexed words near it.
+MAX_EXPANSIONS = 24
+MAX_QUERY_WORDS = 6
+# Fewer strict candidates than this: add those with all words but one.
+RELAX_BELOW = 50
+
+_NUMBER_SEPARATORS = re.compile(r"[\s.\-]")
+
+_ROW_FIELDS = (
+    "id",
+    "name",
+    "name_key",
+    "nik",
+    "sex",
+    "birth_date",
+    "status",
+    "village_id",
+    "village__name",
+    "kecamatan_code",
+    "family__kk_number",
+)
+
+
+@dataclass(frozen=True)
+class ResidentRow:
+    """One resident in a result list: never a whole NIK or KK number."""
+
+    id: uuid.UUID
+    name: str
+    nik: str
+    kk_number: str
+    sex: str
+    sex_label: str
+    birth_date: datetime.date
+    age: int
+    village_code: str
+    village_name: str
+    kecamatan_code: str
+    status: str
+    status_label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """A page of results, best first."""
+
+    query: str
+    kind: str  # "nik", "kk" or "name"
+    rows: list[ResidentRow]
+    number: int
+    per_page: int
+    total: int
+    filters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def age_on(birth_date: datetime.date, today: datetime.date) -> int:
+    """Return the age in whole years on `today`."""
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - before_birthday
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year - years, day=28)
+
+
+def _filtered(
+    actor: Actor,
+    *,
+    kecamatan: str | None,
+    desa: str | None,
+    sex: str | None,
+    age_min: int | None,
+    age_max: int | None,
+    status: str | None,
+) -> QuerySet[Resident]:
+    qs = Resident.objects.filter(actor.scope_q("village_id"))
+    if kecamatan:
+        qs = qs.filter(kecamatan_code=kecamatan)
+    if desa:
+        qs = qs.filter(village_id=desa)
+    if sex:
+        if sex not in Sex.values:
+            raise BalaiError(
+                "Jenis kelamin harus L atau P.",
+                code="invalid_filter",
+                extra={"sex": sex},
+            )
+        qs = qs.filter(sex=sex)
+    if status:
+        if status not in ResidentStatus.values:
+            raise BalaiError(
+                "Status penduduk tidak dikenal.",
+                code="invalid_filter",
+                extra={"status": status},
+            )
+        qs = qs.filter(status=status)
+    if age_min is not None or age_max is not None:
+        if (age_min is not None and age_min < 0) or (
+            age_max is not None and age_max < 0
+        ):
+            raise BalaiError("Umur tidak boleh negatif.", code="invalid_filter")
+        if age_min is not None and age_max is not None and age_min > age_max:
+            raise BalaiError(
+                "Umur terendah melebihi umur tertinggi.", code="invalid_filter"
+            )
+        today = timezone.localdate()
+        if age_min is not None:
+            qs = qs.filter(birth_date__lte=_years_before(today, age_min))
+        if age_max is not None:
+            # Older than age_max + 1 years is out; born on that day is too.
+            qs = qs.filter(birth_date__gt=_years_before(today, age_max + 1))
+    return qs
+
+
+def _candidate_ids(qs: QuerySet[Resident], key: str) -> list[uuid.UUID]:
+    """Return up to CANDIDATE_LIMIT ids, likeliest first, from the name index."""
+    if connection.vendor == "postgresql":
+        return _pg_candidates(qs, key)
+    if connection.vendor == "sqlite":
+        return _sqlite_candidates(qs, key)
+    raise NotImplementedError(connection.vendor)  # pragma: no cover
+
+
+# --- SQLite: a word index, and query words expanded to the words it holds --------
+
+
+@dataclass
+class _Vocabulary:
+    """The distinct words of all name keys, with how many residents have each."""
+
+    stamp: int | None
+    df: dict[str, int]
+    by_length: dict[int, list[str]]
+
+
+_vocabularies: dict[str, _Vocabulary] = {}
+_vocabulary_lock = threading.Lock()
+
+
+def _vocabulary() -> _Vocabulary:
+    """Return the word list, re-read only when a name changed since (the stamp)."""
+    where = f"{connection.alias}:{connection.settings_dict['NAME']}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT stamp FROM registry_resident_search_stamp WHERE id = 1")
+        row = cursor.fetchone()
+        stamp = row[0] if row else None
+        cached = _vocabularies.get(where)
+        if cached is not None and cached.stamp == stamp and stamp is not None:
+            return cached
+        cursor.execute("SELECT term, doc FROM registry_resident_words_vocab")
+        df = dict(cursor.fetchall())
+    by_length: dict[int, list[str]] = {}
+    for word in sorted(df):
+        by_length.setdefault(len(word), []).append(word)
+    vocabulary = _Vocabulary(stamp=stamp, df=df, by_length=by_length)
+    with _vocabulary_lock:
+        _vocabularies[where] = vocabulary
+    return vocabulary
+
+
+def _max_edits(word: str) -> int:
+    if len(word) <= 2:
+        return 0
+    return 1 if len(word) <= 4 else 2
+
+
+def _expand(word: str, vocabulary: _Vocabulary) -> list[str]:
+    """Return the indexed words within a typo or two of `word`, nearest first."""
+    edits = _max_edits(word)
+    found: list[tuple[int, int, str]] = []
+    for length in range(len(word) - edits, len(word) + edits + 1):
+        bucket = vocabulary.by_length.get(length)
+        if not bucket:
+            continue
+        for other, distance, _ in process.extract_iter(
+            word, bucket, scorer=OSA.distance, score_cutoff=edits
+        ):
+            found.append((int(distance), -vocabulary.df[other], other))
+    found.sort()
+    return [w for _, _, w in found[:MAX_EXPANSIONS]]
+
+
+def _phrase(*words: str) -> str:
+    return '"' + " ".join(words) + '"'
+
+
+def _slots(words: list[str], vocabulary: _Vocabulary) -> list[list[str]]:
+    """Return, for each query word, the FTS5 phrases that may stand for it."""
+    slots = []
+    for word in words:
+        options = [_phrase(w) for w in _expand(word, vocabulary)]
+        # Spacing: "nurhayati" typed for "Nur Hayati".
+        for cut in range(2, len(word) - 1):
+            head, tail = word[:cut], word[cut:]
+            if head in vocabulary.df and tail in vocabulary.df:
+                options.append(_phrase(head, tail))
+        slots.append(options)
+    return slots
+
+
+def _all_of(slots: list[list[str]]) -> str:
+    if not slots or any(not options for options in slots):
+        return ""
+    return " AND ".join("(" + " OR ".join(options) + ")" for options in slots)
+
+
+def _word_queries(key: str) -> tuple[str, str]:
+    """Return (strict, relaxed) FTS5 queries for a name key.
+
+    Strict: every query word (or a near word, or the word split in two) is in
+    the name; two neighbouring words may also be one ("Nur Hayati" typed for
+    "Nurhayati"). Relaxed: all words but one.
+    """
+    vocabulary = _vocabulary()
+    words = key.split()[:MAX_QUERY_WORDS]
+    slots = _slots(words, vocabulary)
+    strict = [_all_of(slots)]
+    for i in range(len(words) - 1):
+        joined = words[i] + words[i + 1]
+        options = [_phrase(w) for w in _expand(joined, vocabulary)]
+        strict.append(_all_of([*slots[:i], options, *slots[i + 2 :]]))
+    relaxed = []
+    if len(slots) > 1:
+        relaxed = [_all_of(slots[:i] + slots[i + 1 :]) for i in range(len(slots))]
+    return _any_of(strict), _any_of(relaxed)
+
+
+def _any_of(queries: list[str]) -> str:
+    return " OR ".join(f"({q})" for q in dict.fromkeys(queries) if q)
+
+
+def _fts_ids(qs: QuerySet[Resident], match: str, limit: int) -> list[uuid.UUID]:
+    found = qs.extra(  # noqa: S610 - fixed SQL; the query is a parameter
+        tables=[_WORDS],
+        where=[f"{_WORDS}.rowid = registry_resident.rowid", f"{_WORDS} MATCH %s"],
+        params=[match],
+        order_by=[f"{_WORDS}.rank"],
+    )
+    return list(found.values_list("id", flat=True)[:limit])
+
+
+def _sqlite_candidates(qs: QuerySet[Resident], key: str) -> list[uuid.UUID]:
+    strict, relaxed = _word_queries(key)
+    ids = _fts_ids(qs, strict, CANDIDATE_LIMIT) if strict else []
+    if relaxed and len(ids) < RELAX_BELOW:
+        seen = set(ids)
+        more = _fts_ids(qs, relaxed, CANDIDATE_LIMIT)
+        ids += [i for i in more if i not in seen][: CANDIDATE_LIMIT - len(ids)]
+    return ids
+
+
+def _pg_candidates(qs: QuerySet[Resident], key: str) -> list[uuid.UUID]:
+    ranked = qs.annotate(
+        similarity=RawSQL("similarity(registry_resident.name_key, %s)", (key,))
+    ).extra(where=["registry_resident.name_key %% %s"], params=[key])
+    ranked = ranked.order_by("-similarity", "id")
+    ids: list[uuid.UUID] = []
+    for threshold in PG_THRESHOLDS:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_limit(%s)", [threshold])
+        ids = list(ranked.values_list("id", flat=True)[:CANDIDATE_LIMIT])
+        if len(ids) >= CANDIDATE_LIMIT // 4:
+            break
+    return ids
+
+
+def _coverage(query_key: str, candidate_key: str) -> float:
+    """Return how well the query's words are found among the candidate's (0-100).
+
+    Asymmetric on purpose: a candidate with more names than typed ("Siti
+    Aminah" finds "Siti Aminah binti Ahmad") covers the query; a candidate
+    with fewer does not cover the words it lacks.
+    """
+    words = candidate_key.split()
+    if not words:
+        return 0.0
+    total = weight = 0.0
+    for word in query_key.split():
+        best = max(fuzz.ratio(word, w) for w in words)
+        total += best * len(word)
+        weight += len(word)
+    return total / weight if weight else 0.0
+
+
+def score(query_key: str, candidate_key: str) -> float:
+    """Return how well a candidate's key matches the query's key (0-100).
+
+    The whole-name ratio leads; spacing ("Nur Hayati" / "Nurhayati"), word
+    order, and a query that names only some of the person's names still score
+    high, but below the same name in full.
+    """
+    whole = fuzz.ratio(query_key, candidate_key)
+    spacing = fuzz.ratio(compact_key(query_key), compact_key(candidate_key))
+    reordered = fuzz.token_sort_ratio(query_key, candidate_key)
+    partial = 0.9 * _coverage(query_key, candidate_key) + 0.1 * whole
+    return max(whole, 0.99 * spacing, 0.99 * reordered, partial)
+
+
+def _row(values: dict[str, Any], today: datetime.date, score_: float) -> ResidentRow:
+    return ResidentRow(
+        id=values["id"],
+        name=values["name"],
+        nik=mask_nik(values["nik"]),
+        kk_number=mask_nik(values["family__kk_number"]),
+        sex=values["sex"],
+        sex_label=str(Sex(values["sex"]).label) if values["sex"] else "",
+        birth_date=values["birth_date"],
+        age=age_on(values["birth_date"], today),
+        village_code=values["village_id"],
+        village_name=values["village__name"] or "",
+        kecamatan_code=values["kecamatan_code"],
+        status=values["status"],
+        status_label=str(ResidentStatus(values["status"]).label),
+        score=round(score_, 1),
+    )
+
+
+def _page_number(page: int, total: int, per_page: int) -> int:
+    last = max(1, math.ceil(total / per_page))
+    return min(max(1, int(page)), last)
+
+
+def search_residents(
+    actor: Actor,
+    query: str,
+    *,
+    kecamatan: str | None = None,
+    desa: str | None = None,
+    sex: str | None = None,
+    age_min: int | None = None,
+    age_max: int | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> SearchPage:
+    """Search the register within the actor's scope; return one page, best first."""
+    actor.require_role(*READ_ROLES)
+    per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
+    text = (query or "").strip()
+    filters = {
+        "kecamatan": kecamatan,
+        "desa": desa,
+        "sex": sex,
+        "age_min": age_min,
+        "age_max": age_max,
+        "status": status,
+    }
+    qs = _filtered(actor, **filters)
+    filters = {k: v for k, v in filters.items() if v not in (None, "")}
+    today = timezone.localdate()
+    number = _NUMBER_SEPARATORS.sub("", text)
+    if number.isdigit():
+        if len(number) != 16:
+            raise BalaiError(
+                "NIK dan nomor KK terdiri atas 16 angka.",
+                code="number_length",
+                extra={"digits": len(number)},
+            )
+        by_nik = list(qs.filter(nik=number).values(*_ROW_FIELDS)[:1])
+        kind = "nik"
+        found = by_nik
+        if not by_nik:
+            kind = "kk"
+            found = list(
+                qs.filter(family__kk_number=number)
+                .order_by("shdk", "birth_date", "id")
+                .values(*_ROW_FIELDS)
+            )
+        number_ = _page_number(page, len(found), per_page)
+        start = (number_ - 1) * per_page
+        rows = [_row(v, today, 100.0) for v in found[start : start + per_page]]
+        return SearchPage(
+            query=mask_nik(number),
+            kind=kind,
+            rows=rows,
+            number=number_,
+            per_page=per_page,
+            total=len(found),
+            filters=filters,
+        )
+
+    key = name_key(text)
+    if len(compact_key(key)) < MIN_QUERY_LETTERS:
+        raise BalaiError(
+            "Ketik sedikitnya 3 huruf nama, atau 16 angka NIK/nomor KK.",
+            code="query_too_short",
+        )
+    ids = _candidate_ids(qs, key)
+    candidates = Resident.objects.filter(pk__in=ids).values(*_ROW_FIELDS)
+    scored = [(score(key, v["name_key"]), v) for v in candidates]
+    scored = [(s, v) for s, v in scored if s >= MIN_SCORE]
+    scored.sort(key=lambda sv: (-sv[0], sv[1]["name"], str(sv[1]["id"])))
+    number_ = _page_number(page, len(scored), per_page)
+    start = (number_ - 1) * per_page
+    rows = [_row(v, today, s) for s, v in scored[start : start + per_page]]
+    return SearchPage(
+        query=text,
+        kind="name",
+        rows=rows,
+        number=number_,
+        per_page=per_page,
+        total=len(scored),
+        filters=filters,
+    )
+
+
+# --- the index itself (migration 0002 installs it) ---------------------------------
+
+_PG_INSTALL = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS registry_resident_name_key_trgm "
+    "ON registry_resident USING gin (name_key gin_trgm_ops)",
+)
+_PG_UNINSTALL = ("DROP INDEX IF EXISTS registry_resident_name_key_trgm",)
+_REBUILD = (
+    "INSERT INTO registry_resident_words(registry_resident_words) VALUES ('rebuild')"
+)
+
+_BUMP = "UPDATE registry_resident_search_stamp SET stamp = random() WHERE id = 1;"
+_SQLITE_INSTALL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS registry_resident_words USING fts5("
+    "name_key, content='registry_resident', content_rowid='rowid', "
+    "tokenize='ascii')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS registry_resident_words_vocab "
+    "USING fts5vocab(registry_resident_words, row)",
+    "CREATE TABLE IF NOT EXISTS registry_resident_search_stamp "
+    "(id INTEGER PRIMARY KEY, stamp INTEGER NOT NULL)",
+    "INSERT OR IGNORE INTO registry_resident_search_stamp (id, stamp) VALUES (1, 0)",
+    "CREATE TRIGGER IF NOT EXISTS registry_resident_words_ai "
+    "AFTER INSERT ON registry_resident BEGIN "
+    "INSERT INTO registry_resident_words(rowid, name_key) "
+    "VALUES (new.rowid, new.name_key); " + _BUMP + " END",
+    "CREATE TRIGGER IF NOT EXISTS registry_resident_words_ad "
+    "AFTER DELETE ON registry_resident BEGIN "
+    "INSERT INTO registry_resident_words(registry_resident_words, rowid, name_key) "
+    "VALUES ('delete', old.rowid, old.name_key); " + _BUMP + " END",
+    "CREATE TRIGGER IF NOT EXISTS registry_resident_words_au "
+    "AFTER UPDATE OF name_key ON registry_resident "
+    "WHEN old.name_key IS NOT new.name_key BEGIN "
+    "INSERT INTO registry_resident_words(registry_resident_words, rowid, name_key) "
+    "VALUES ('delete', old.rowid, old.name_key); "
+    "INSERT INTO registry_resident_words(rowid, name_key) "
+    "VALUES (new.rowid, new.name_key); " + _BUMP + " END",
+    # Index the names written before the index existed.
+    _REBUILD,
+)
+_SQLITE_UNINSTALL = (
+    "DROP TRIGGER IF EXISTS registry_resident_words_au",
+    "DROP TRIGGER IF EXISTS registry_resident_words_ad",
+    "DROP TRIGGER IF EXISTS registry_resident_words_ai",
+    "DROP TABLE IF EXISTS registry_resident_words_vocab",
+    "DROP TABLE IF EXISTS registry_resident_words",
+    "DROP TABLE IF EXISTS registry_resident_search_stamp",
+)
+SQLITE_TRIGGERS = (
+    "registry_resident_words_ai",
+    "registry_resident_words_ad",
+    "registry_resident_words_au",
+)
+
+
+def _execute(conn: Any, statements: tuple[str, ...]) -> None:
+    with conn.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
+def install_search_index(conn: Any = None) -> None:
+    """Create the name index, or re-create what is missing, and fill it.
+
+    Safe to run again: a later migration that rebuilds registry_resident on
+    SQLite (which drops its triggers) ends by calling this.
+    """
+    conn = conn or connection
+    if conn.vendor == "postgresql":
+        _execute(conn, _PG_INSTALL)
+    elif conn.vendor == "sqlite":
+        _execute(conn, _SQLITE_INSTALL)
+
+
+def uninstall_search_index(conn: Any = None) -> None:
+    conn = conn or connection
+    if conn.vendor == "postgresql":
+        _execute(conn, _PG_UNINSTALL)
+    elif conn.vendor == "sqlite":
+        _execute(conn, _SQLITE_UNINSTALL)
+
+
+def rebuild_search_index() -> None:
+    """Re-index every name (SQLite: after restoring a copy of the database)."""
+    if connection.vendor == "sqlite":
+        _execute(connection, (_REBUILD, _BUMP))
