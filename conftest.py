@@ -86,3 +86,18 @@ def client_as(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def make_resident(db, system_actor):
+    """Register a resident through the register's actions (see
+    `balai.registry.testing.make_resident`): heads a KK of his own in
+    `village` unless `family=` is given; NIK made up valid unless `nik=` given
+    (`nik=None`: awaiting one from SIAK); owner office = MPP of his kecamatan."""
+    from balai.registry.testing import make_resident as make
+
+    def build(**kwargs):
+        actor = kwargs.pop("actor", system_actor)
+        return make(actor, **kwargs)
+
+    return build
