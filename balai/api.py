@@ -59,11 +59,13 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from balai.accounts.api import offices_router
     from balai.accounts.api import router as accounts_router
+    from balai.documents.api import router as documents_router
     from balai.notify.api import router as notify_router
     from balai.regions.api import router as regions_router
     from balai.registry.api import router as registry_router
 
     api.add_router("/auth", accounts_router)
+    api.add_router("/documents", documents_router)
     api.add_router("/offices", offices_router)
     api.add_router("/regions", regions_router)
     api.add_router("/registry", registry_router)

@@ -97,6 +97,13 @@ EMAIL_HOST_USER = os.environ.get("BALAI_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("BALAI_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_flag("BALAI_EMAIL_TLS")
 EMAIL_TIMEOUT = 10
+# Issued documents (balai.documents, docs/decisions/0007): the public address
+# printed in QR codes, an administrator's letter-template folder searched before
+# the built-in one, and the kecamatan that run a node of their own (the regency
+# node serves every other office; balai.core.nodes).
+BALAI_PUBLIC_URL = os.environ.get("BALAI_PUBLIC_URL", "http://localhost:8000")
+BALAI_LETTER_TEMPLATE_DIR = os.environ.get("BALAI_LETTER_TEMPLATE_DIR", "")
+BALAI_KECAMATAN_NODES = os.environ.get("BALAI_KECAMATAN_NODES", "")
 
 # --- Applications -----------------------------------------------------------------
 INSTALLED_APPS = [
@@ -117,6 +124,7 @@ INSTALLED_APPS = [
     "balai.audit",
     "balai.registry",
     "balai.notify",
+    "balai.documents",
     "balai.demo",
 ]
 

@@ -1,0 +1,676 @@
+"""Writes of the documents app: issue and revoke letters, number series, keys
+and revocation lists, SIAK PDFs.
+
+`issue_document` is what the services app calls; nothing here imports
+services. Each action is atomic and audited (`balai.audit.actions.record`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from balai.accounts.models import Posting, Role
+from balai.accounts.selectors import office_head
+from balai.audit.actions import record, record_many
+from balai.core.actions import action
+from balai.core.actors import Actor
+from balai.core.errors import BalaiError, Conflict, PermissionDenied
+from balai.core.nodes import REGENCY_NODE, node_serves, serving_node
+from balai.core.serialize import json_value
+from balai.documents import conf, keys, payload, storage, trust
+from balai.documents.models import (
+    DocumentKind,
+    DocumentRevocation,
+    DocumentSequence,
+    IssuedDocument,
+    KeyCertificate,
+    KeyRevocation,
+    RevocationList,
+    SiakDocument,
+    SiakKind,
+)
+from balai.documents.numbering import check_format, format_number
+from balai.documents.render import letter_context, render_letter
+from balai.regions.models import Office
+
+ISSUER_ROLES = (
+    Role.COUNTER_OFFICER,
+    Role.REGISTRY_OFFICER,
+    Role.REGISTRAR,
+    Role.SERVICE_ADMIN,
+    Role.LEADER,
+    Role.SYSADMIN,
+)
+NUMBERING_ROLES = (Role.SERVICE_ADMIN, Role.SYSADMIN)
+SIAK_ROLES = (Role.REGISTRAR, Role.SYSADMIN)
+# Letters an officer signs for himself (what he received or completed); the
+# others are signed by the head of the office.
+OFFICER_SIGNED = {DocumentKind.RECEIPT, DocumentKind.COMPLETION}
+MAX_SUBJECT_JSON = 8 * 1024
+MAX_FACTS_JSON = 16 * 1024
+NIK_RE = re.compile(r"^\d{16}$")
+
+
+def _require_node(office: Office) -> None:
+    if not node_serves(office):
+        raise BalaiError(
+            f"{office.name} dilayani oleh node {serving_node(office)}; "
+            "dokumennya hanya dapat ditulis di sana.",
+            code="wrong_node",
+            status_code=409,
+        )
+
+
+def _plain(value: Any, label: str, limit: int) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BalaiError(f"{label} harus berupa objek.", code="invalid")
+    plain = json_value(value)
+    if len(json.dumps(plain, ensure_ascii=False)) > limit:
+        raise BalaiError(f"{label} terlalu besar.", code="too_large")
+    return plain
+
+
+def clean_subject(subject: Any) -> dict[str, Any]:
+    """Check the subject: a name is required, a NIK (if any) is 16 digits."""
+    plain = _plain(subject, "Data pemohon", MAX_SUBJECT_JSON)
+    name = " ".join(str(plain.get("name") or "").split())
+    if not name or len(name) > 150:
+        raise BalaiError(
+            "Nama pemohon wajib diisi (maksimal 150 karakter).", code="name_required"
+        )
+    if any(ord(c) < 0x20 for c in name):
+        raise BalaiError("Nama pemohon memuat karakter tidak sah.", code="invalid")
+    nik = str(plain.get("nik") or "").strip()
+    if nik and not NIK_RE.match(nik):
+        raise BalaiError("NIK harus 16 angka.", code="nik_invalid")
+    return {**plain, "name": name, "nik": nik}
+
+
+def _signing_posting(
+    *, kind: str, office: Office, on: dt.date, actor: Actor
+) -> Posting:
+    if kind in OFFICER_SIGNED and actor.user_id:
+        own = (
+            Posting.objects.filter(
+                user_id=actor.user_id, office=office, start_date__lte=on
+            )
+            .exclude(end_date__lt=on)
+            .select_related("user")
+            .order_by("-is_head", "is_acting", "-start_date")
+            .first()
+        )
+        if own is not None:
+            return own
+    head = office_head(office=office, on=on)
+    if head is None:
+        raise BalaiError(
+            f"Belum ada pejabat penanda tangan (kepala) {office.name} "
+            f"pada tanggal {on:%d-%m-%Y}. Catat penugasannya terlebih dahulu.",
+            code="no_signer",
+        )
+    return head
+
+
+def lock_sequence(*, office: Office, kind: str, year: int) -> DocumentSequence:
+    """Return the series row locked for this transaction (made if missing)."""
+    rows = DocumentSequence.objects.select_for_update().select_related("office")
+    sequence = rows.filter(office=office, kind=kind, year=year).first()
+    if sequence is None:
+        try:
+            with transaction.atomic():
+                DocumentSequence.objects.create(
+                    office=office, owner_office=office, kind=kind, year=year
+                )
+        except IntegrityError:
+            pass  # made meanwhile by a concurrent issuer: lock that one
+        sequence = rows.get(office=office, kind=kind, year=year)
+    return sequence
+
+
+def current_signer(at: dt.datetime, *, fresh: bool = False) -> keys.NodeSigner:
+    """This node's signing key at `at`: certified, current, not revoked.
+
+    The trust store is cached per process; a revocation made elsewhere is
+    caught by one extra look at the database before the key is used.
+    """
+    store = trust.build_server_trust() if fresh else trust.server_trust()
+    if store.root_public is None:
+        raise BalaiError(
+            "Kunci tanda tangan dokumen belum disiapkan (balai keys_init_root).",
+            code="no_signing_key",
+            status_code=503,
+        )
+    revoked = {k: s.revoked_at for k, s in store.key_revocations.items()}
+    try:
+        signer = keys.load_signer(
+            node=settings.BALAI_NODE, certs=store.certs, revoked=revoked, at=at
+        )
+    except keys.KeyProblem as exc:
+        raise BalaiError(str(exc), code="no_signing_key", status_code=503) from exc
+    if (
+        not fresh
+        and KeyRevocation.objects.filter(
+            key_id=signer.key_id, revoked_at__lte=at
+        ).exists()
+    ):
+        trust.invalidate()
+        return current_signer(at, fresh=True)
+    return signer
+
+
+@action("documents.issue")
+def issue_document(
+    *,
+    actor: Actor,
+    kind: str,
+    office: Office,
+    subject: dict[str, Any],
+    facts: dict[str, Any],
+    application_ref: str = "",
+    signed_on: dt.date | None = None,
+) -> IssuedDocument:
+    """Number, sign and render a letter of `office`; return the stored document.
+
+    The serial is taken under a lock on the (office, kind, year) row in this
+    transaction: a failure anywhere (no signer, template error) rolls the
+    number back, so series have no gaps and no repeats.
+    """
+    actor.require_role(*ISSUER_ROLES)
+    actor.require_covers(office.region_id)
+    if kind not in DocumentKind.values:
+        raise BalaiError("Jenis dokumen tidak dikenal.", code="kind_unknown")
+    _require_node(office)
+    subject = clean_subject(subject)
+    facts = _plain(facts, "Keterangan", MAX_FACTS_JSON)
+    application_ref = str(application_ref or "").strip()
+    if len(application_ref) > 64:
+        raise BalaiError("Nomor permohonan terlalu panjang.", code="invalid")
+    today = timezone.localdate()
+    on = signed_on or today
+    if on > today:
+        raise BalaiError(
+            "Tanggal surat tidak boleh di masa depan.", code="date_in_future"
+        )
+    posting = _signing_posting(kind=kind, office=office, on=on, actor=actor)
+    signed_at = timezone.now().replace(microsecond=0)
+    signer = current_signer(signed_at)
+
+    sequence = lock_sequence(office=office, kind=kind, year=on.year)
+    serial = sequence.last_serial + 1
+    number = format_number(
+        sequence.number_format or conf.number_format(),
+        code=sequence.classification or conf.classification(kind),
+        serial=serial,
+        office_short=office.short_name,
+        office_code=office.code,
+        on=on,
+        kind=kind,
+    )
+    nik_masked = payload.mask_nik(subject["nik"])
+    signed = payload.sign(
+        facts=payload.Facts(
+            kind=kind,
+            number=number,
+            name=subject["name"],
+            nik_masked=nik_masked,
+            date=on,
+            office_code=office.code,
+            key_id=signer.key_id,
+            signed_at=signed_at,
+        ),
+        signer=signer,
+        public_url=conf.public_url(),
+    )
+    user = posting.user
+    signer_info = {
+        "name": user.display_name,
+        "title": posting.title,
+        "position": posting.position,
+        "is_acting": posting.is_acting,
+        "nip": user.nip,
+    }
+    kind_label = str(DocumentKind(kind).label)
+    pdf = render_letter(
+        kind,
+        letter_context(
+            kind=kind,
+            kind_label=kind_label,
+            office=office,
+            number=number,
+            signed_on=on,
+            signed_at=signed_at,
+            subject=subject,
+            facts=facts,
+            signer=signer_info,
+            qr_text=signed.url,
+            nik_masked=nik_masked,
+            application_ref=application_ref,
+            issued_by=actor.username,
+        ),
+    )
+    sha = storage.put(pdf)
+    sequence.last_serial = serial
+    sequence.save(update_fields=["last_serial", "updated_at"])
+    document = IssuedDocument.objects.create(
+        kind=kind,
+        office=office,
+        owner_office=office,
+        year=on.year,
+        serial=serial,
+        number=number,
+        application_ref=application_ref,
+        subject=subject,
+        facts=facts,
+        subject_name=subject["name"],
+        nik_masked=nik_masked,
+        signed_on=on,
+        signed_at=signed_at,
+        signer_name=signer_info["name"],
+        signer_title=signer_info["title"],
+        signer_nip=user.nip,
+        signer_posting_id=posting.pk,
+        key_id=signer.key_id,
+        qr_text=signed.url,
+        digest=signed.digest,
+        template=str(render_template_name(kind)),
+        pdf_sha256=sha,
+        pdf_size=len(pdf),
+        issued_by=actor.username,
+    )
+    record_many(
+        actor=actor,
+        targets=[sequence, document],
+        details=[
+            {"office": office.code, "kind": kind, "year": on.year, "serial": serial},
+            {
+                "number": number,
+                "kind": kind,
+                "office": office.code,
+                "application_ref": application_ref,
+                "key_id": signer.key_id,
+                "digest": signed.digest,
+                "signer_posting": str(posting.pk),
+            },
+        ],
+    )
+    return document
+
+
+def render_template_name(kind: str) -> str:
+    from balai.documents.render import template_source
+
+    source = template_source(kind)
+    custom = conf.letter_template_dir()
+    origin = "custom" if custom and source.parent == custom else "builtin"
+    return f"{origin}:{source.name}"
+
+
+@action("documents.sequence.set_start")
+def set_sequence_start(
+    *,
+    actor: Actor,
+    office: Office,
+    kind: str,
+    year: int,
+    next_serial: int,
+    number_format: str = "",
+    classification: str = "",
+) -> DocumentSequence:
+    """Continue a paper series: the next letter gets `next_serial`.
+
+    Refused when that would repeat a number Balai already issued.
+    """
+    actor.require_role(*NUMBERING_ROLES)
+    actor.require_covers(office.region_id)
+    if kind not in DocumentKind.values:
+        raise BalaiError("Jenis dokumen tidak dikenal.", code="kind_unknown")
+    _require_node(office)
+    if not isinstance(next_serial, int) or not 1 <= next_serial <= 9_999_999:
+        raise BalaiError("Nomor berikutnya harus 1 sampai 9999999.", code="invalid")
+    if not 2000 <= int(year) <= 2100:
+        raise BalaiError("Tahun tidak sah.", code="invalid")
+    if number_format:
+        check_format(number_format)
+    classification = classification.strip()
+    if len(classification) > 20 or not classification.isascii():
+        raise BalaiError("Kode klasifikasi tidak sah.", code="invalid")
+    sequence = lock_sequence(office=office, kind=kind, year=int(year))
+    highest = (
+        IssuedDocument.objects.filter(office=office, kind=kind, year=year).aggregate(
+            m=Max("serial")
+        )["m"]
+        or 0
+    )
+    if next_serial <= highest:
+        raise Conflict(
+            f"Nomor urut {next_serial} sudah terpakai; nomor tertinggi yang "
+            f"diterbitkan Balai adalah {highest}.",
+            code="serial_used",
+        )
+    before = sequence.last_serial
+    sequence.last_serial = next_serial - 1
+    if number_format:
+        sequence.number_format = number_format
+    if classification:
+        sequence.classification = classification
+    sequence.save()
+    record(
+        actor=actor,
+        target=sequence,
+        details={
+            "office": office.code,
+            "kind": kind,
+            "year": year,
+            "from": before,
+            "next_serial": next_serial,
+            "number_format": sequence.number_format,
+            "classification": sequence.classification,
+        },
+    )
+    return sequence
+
+
+def may_revoke(actor: Actor, office: Office) -> bool:
+    """The issuing office's head (or Plt.) today, or a system administrator."""
+    if actor.has_role(Role.SYSADMIN):
+        return True
+    if not actor.user_id:
+        return False
+    today = timezone.localdate()
+    return (
+        Posting.objects.filter(
+            user_id=actor.user_id, office=office, is_head=True, start_date__lte=today
+        )
+        .exclude(end_date__lt=today)
+        .exists()
+    )
+
+
+@action("documents.revoke")
+def revoke_document(
+    *, actor: Actor, document: IssuedDocument, reason: str
+) -> DocumentRevocation:
+    """Withdraw an issued document; verifiers then answer "revoked"."""
+    office = document.office
+    actor.require_covers(office.region_id)
+    if not may_revoke(actor, office):
+        raise PermissionDenied(
+            "Hanya kepala kantor penerbit atau administrator sistem yang dapat "
+            "mencabut dokumen."
+        )
+    _require_node(office)
+    reason = " ".join(str(reason or "").split())
+    if not 5 <= len(reason) <= 300:
+        raise BalaiError(
+            "Alasan pencabutan wajib diisi (5 sampai 300 karakter).",
+            code="reason_required",
+        )
+    if DocumentRevocation.objects.filter(document=document).exists():
+        raise Conflict("Dokumen ini sudah dicabut.", code="already_revoked")
+    revocation = DocumentRevocation.objects.create(
+        document=document,
+        digest=document.digest,
+        revoked_at=timezone.now().replace(microsecond=0),
+        reason=reason,
+        revoked_by=actor.username,
+    )
+    record(
+        actor=actor,
+        target=revocation,
+        details={
+            "number": document.number,
+            "digest": document.digest,
+            "reason": reason,
+        },
+    )
+    if can_sign_lists():
+        _publish(actor=actor, root_key=None)
+    trust.invalidate_on_commit()
+    return revocation
+
+
+# --- keys and revocation lists ----------------------------------------------------
+
+
+def can_sign_lists() -> bool:
+    """Whether this node holds a usable regency key (it publishes the lists)."""
+    if settings.BALAI_NODE != REGENCY_NODE:
+        return False
+    try:
+        current_signer(timezone.now(), fresh=True)
+    except BalaiError:
+        return False
+    return True
+
+
+@action("documents.key.register")
+def register_certificate(
+    *, actor: Actor, certificate: keys.Certificate
+) -> KeyCertificate:
+    """Keep a root-signed key certificate (public) so every verifier has it."""
+    actor.require_role(Role.SYSADMIN)
+    root_public = keys.load_root_public()
+    if root_public is None:
+        raise BalaiError("Kunci publik akar belum ada.", code="no_trust_anchor")
+    try:
+        cert = keys.parse_certificate(
+            certificate.text, certificate.signature, root_public=root_public
+        )
+    except keys.KeyProblem as exc:
+        raise BalaiError(str(exc), code="certificate_invalid") from exc
+    existing = KeyCertificate.objects.filter(key_id=cert.key_id).first()
+    if existing is not None:
+        if existing.certificate != cert.text:
+            raise Conflict("Id kunci ini sudah dipakai sertifikat lain.")
+        return existing
+    row = KeyCertificate.objects.create(
+        key_id=cert.key_id,
+        node=cert.node,
+        public_key=keys.b64(cert.public_key),
+        not_before=cert.not_before,
+        not_after=cert.not_after,
+        issued_at=cert.issued_at,
+        certificate=cert.text,
+        signature=cert.signature,
+    )
+    record(
+        actor=actor,
+        target=row,
+        details={
+            "key_id": cert.key_id,
+            "node": cert.node,
+            "not_before": cert.not_before,
+            "not_after": cert.not_after,
+        },
+    )
+    trust.invalidate_on_commit()
+    return row
+
+
+@action("documents.key.revoke")
+def register_key_revocation(
+    *,
+    actor: Actor,
+    statement: keys.KeyRevocationStatement,
+    root_key: Any = None,
+) -> KeyRevocation:
+    """Keep a root-signed key revocation; publish a new list when possible."""
+    actor.require_role(Role.SYSADMIN)
+    root_public = keys.load_root_public()
+    if root_public is None:
+        raise BalaiError("Kunci publik akar belum ada.", code="no_trust_anchor")
+    try:
+        checked = keys.parse_key_revocation(
+            statement.text, statement.signature, root_public=root_public
+        )
+    except keys.KeyProblem as exc:
+        raise BalaiError(str(exc), code="revocation_invalid") from exc
+    if KeyRevocation.objects.filter(key_id=checked.key_id).exists():
+        raise Conflict("Kunci ini sudah dicabut.", code="already_revoked")
+    row = KeyRevocation.objects.create(
+        key_id=checked.key_id,
+        revoked_at=checked.revoked_at,
+        reason=checked.reason,
+        statement=checked.text,
+        signature=checked.signature,
+    )
+    record(
+        actor=actor,
+        target=row,
+        details={
+            "key_id": checked.key_id,
+            "revoked_at": checked.revoked_at,
+            "reason": checked.reason,
+        },
+    )
+    if root_key is not None or can_sign_lists():
+        _publish(actor=actor, root_key=root_key)
+    trust.invalidate_on_commit()
+    return row
+
+
+def _publish(*, actor: Actor, root_key: Any) -> RevocationList:
+    issued_at = timezone.now().replace(microsecond=0)
+    if root_key is not None:
+        sign, signer_name = root_key.sign, keys.ROOT_SIGNER
+    else:
+        node_signer = current_signer(issued_at, fresh=True)
+        sign, signer_name = node_signer.sign, node_signer.key_id
+    last = RevocationList.objects.select_for_update().order_by("-seq").first()
+    seq = (last.seq if last else 0) + 1
+    documents = [
+        {
+            "digest": r.digest,
+            "reason": r.reason,
+            "revoked_at": keys.utc_text(r.revoked_at),
+        }
+        for r in DocumentRevocation.objects.order_by("digest")
+    ]
+    key_items = [
+        {"signature": r.signature, "statement": r.statement}
+        for r in KeyRevocation.objects.order_by("key_id")
+    ]
+    text = keys.canonical_json(
+        {
+            "documents": documents,
+            "issued_at": keys.utc_text(issued_at),
+            "keys": key_items,
+            "seq": seq,
+            "version": 1,
+        }
+    )
+    signature = keys.b64(sign(keys.REVOCATION_LIST_DOMAIN + text.encode("ascii")))
+    row = RevocationList.objects.create(
+        seq=seq, issued_at=issued_at, signer=signer_name, body=text, signature=signature
+    )
+    record(
+        actor=actor,
+        target=row,
+        action="documents.revocations.publish",
+        details={
+            "seq": seq,
+            "documents": len(documents),
+            "keys": len(key_items),
+            "signer": signer_name,
+        },
+    )
+    trust.invalidate_on_commit()
+    return row
+
+
+@action("documents.revocations.publish")
+def publish_revocation_list(*, actor: Actor, root_key: Any = None) -> RevocationList:
+    """Sign and keep the current revocation list (regency key, or the root)."""
+    actor.require_role(Role.SYSADMIN)
+    if root_key is None and not can_sign_lists():
+        raise BalaiError(
+            "Node ini tidak memegang kunci kabupaten yang berlaku; daftar "
+            "pencabutan diterbitkan oleh server kabupaten.",
+            code="no_signing_key",
+        )
+    return _publish(actor=actor, root_key=root_key)
+
+
+# --- SIAK documents ---------------------------------------------------------------
+
+
+def _looks_like_pdf(data: bytes) -> bool:
+    return data[:5] == b"%PDF-" and b"%%EOF" in data[-2048:]
+
+
+@action("documents.siak.store")
+def store_siak_document(
+    *,
+    actor: Actor,
+    kind: str,
+    number: str,
+    subject_resident_id: uuid.UUID | str,
+    pdf_bytes: bytes,
+    application_ref: str = "",
+) -> SiakDocument:
+    """Keep the TTE-signed PDF SIAK issued, for delivery to the citizen."""
+    actor.require_role(*SIAK_ROLES)
+    if kind not in SiakKind.values:
+        raise BalaiError("Jenis dokumen SIAK tidak dikenal.", code="kind_unknown")
+    number = str(number or "").strip()
+    if not number or len(number) > 64 or not number.isprintable():
+        raise BalaiError("Nomor dokumen SIAK wajib diisi.", code="number_required")
+    try:
+        resident_id = uuid.UUID(str(subject_resident_id))
+    except ValueError as exc:
+        raise BalaiError("Id penduduk tidak sah.", code="invalid") from exc
+    if not isinstance(pdf_bytes, bytes | bytearray) or not pdf_bytes:
+        raise BalaiError("Berkas PDF wajib dilampirkan.", code="pdf_required")
+    if len(pdf_bytes) > conf.max_siak_bytes():
+        raise BalaiError("Berkas PDF terlalu besar.", code="too_large")
+    pdf_bytes = bytes(pdf_bytes)
+    if not _looks_like_pdf(pdf_bytes):
+        raise BalaiError("Berkas ini bukan PDF yang utuh.", code="not_pdf")
+    region_code = _resident_region(resident_id)
+    sha = storage.put(pdf_bytes)
+    office = (
+        Office.objects.filter(pk=actor.office_id).first() if actor.office_id else None
+    )
+    document = SiakDocument.objects.create(
+        kind=kind,
+        number=number,
+        subject_resident_id=resident_id,
+        application_ref=str(application_ref or "").strip()[:64],
+        sha256=sha,
+        size=len(pdf_bytes),
+        region_code=region_code,
+        owner_office=office,
+        stored_by=actor.username,
+    )
+    record(
+        actor=actor,
+        target=document,
+        details={
+            "kind": kind,
+            "number": number,
+            "sha256": sha,
+            "size": len(pdf_bytes),
+            "application_ref": document.application_ref,
+        },
+    )
+    return document
+
+
+def _resident_region(resident_id: uuid.UUID) -> str:
+    from balai.registry.models import Resident
+
+    return (
+        Resident.objects.filter(pk=resident_id)
+        .values_list("village_id", flat=True)
+        .first()
+        or ""
+    )
