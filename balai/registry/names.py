@@ -212,6 +212,11 @@ def name_key(name: str) -> str:
     )
 
 
+def fold_word(word: str) -> str:
+    """Fold one lower-case word as `name_key` folds each word of a name."""
+    return _fold_token(word)
+
+
 def compact_key(key: str) -> str:
     """Return a key without its spaces (Nur Hayati = Nurhayati)."""
     return key.replace(" ", "")

@@ -28,7 +28,7 @@ from rapidfuzz.distance import OSA
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError
 from balai.registry.models import Resident, ResidentStatus
-from balai.registry.names import compact_key, name_key
+from balai.registry.names import compact_key, fold_word, name_key
 from balai.registry.reference import Sex
 from balai.registry.selectors import READ_ROLES, mask_nik
 
@@ -249,16 +249,28 @@ def _phrase(*words: str) -> str:
     return '"' + " ".join(words) + '"'
 
 
+def _splits(word: str, vocabulary: _Vocabulary) -> list[tuple[str, str]]:
+    """Return the ways `word` is two indexed words written together.
+
+    "nurhayati" is "nur hayati"; "anisakbar" (from "Anisaakbar", the doubled
+    letter folded) is "anisa akbar"; each part folded again ("rahmawatinor"
+    is "rahmawati nur").
+    """
+    found = []
+    for cut in range(2, len(word) - 1):
+        for head, tail in ((word[:cut], word[cut:]), (word[:cut], word[cut - 1 :])):
+            head, tail = fold_word(head), fold_word(tail)
+            if head in vocabulary.df and tail in vocabulary.df:
+                found.append((head, tail))
+    return list(dict.fromkeys(found))
+
+
 def _slots(words: list[str], vocabulary: _Vocabulary) -> list[list[str]]:
     """Return, for each query word, the FTS5 phrases that may stand for it."""
     slots = []
     for word in words:
         options = [_phrase(w) for w in _expand(word, vocabulary)]
-        # Spacing: "nurhayati" typed for "Nur Hayati".
-        for cut in range(2, len(word) - 1):
-            head, tail = word[:cut], word[cut:]
-            if head in vocabulary.df and tail in vocabulary.df:
-                options.append(_phrase(head, tail))
+        options += [_phrase(head, tail) for head, tail in _splits(word, vocabulary)]
         slots.append(options)
     return slots
 
