@@ -63,12 +63,18 @@ def _register_routers() -> None:
     from balai.notify.api import router as notify_router
     from balai.regions.api import router as regions_router
     from balai.registry.api import router as registry_router
+    from balai.services.api import applications_router, citizens_router, track_router
+    from balai.services.api import router as services_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/documents", documents_router)
     api.add_router("/offices", offices_router)
     api.add_router("/regions", regions_router)
     api.add_router("/registry", registry_router)
+    api.add_router("/services", services_router)
+    api.add_router("/applications", applications_router)
+    api.add_router("/track", track_router)
+    api.add_router("/citizens", citizens_router)
     api.add_router("/notify", notify_router)
 
 

@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "balai.accounts",
     "balai.audit",
     "balai.registry",
+    "balai.services",
     "balai.notify",
     "balai.documents",
     "balai.demo",

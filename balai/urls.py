@@ -13,6 +13,7 @@ urlpatterns = [
     path("akun/", include("balai.accounts.urls")),
     path("wilayah/", include("balai.regions.urls")),
     path("penduduk/", include("balai.registry.urls")),
+    path("layanan/", include("balai.services.urls")),
     # Document verification (/verifikasi, the QR target /v/<payload>) and delivery.
     path("", include("balai.documents.urls")),
     path("admin/", admin.site.urls),

@@ -11,6 +11,7 @@ from balai.core.actors import Actor
 SEEDERS = [
     "balai.accounts.demo.seed",
     "balai.registry.demo.seed",
+    "balai.services.demo.seed",
 ]
 
 

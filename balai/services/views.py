@@ -1,0 +1,652 @@
+"""Pages: the citizen catalogue, applying (draft, check your answers, receipt),
+my applications, tracking, the survey, sign-up; the officer's inbox and
+application page; the catalogue and local-holiday administration; and the
+one door to stored files (access checked, never served by the web server)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from balai.accounts.auth import request_actor, staff_required
+from balai.accounts.models import AccountKind, Role, User
+from balai.core.errors import BalaiError, NotFound, PermissionDenied
+from balai.services import actions, files, selectors, throttle, workflow
+from balai.services import calendar as cal
+from balai.services.api import (
+    mask_nik,
+    sign_up_message,
+    sign_up_or_count,
+    track_or_count,
+)
+from balai.services.forms import (
+    ApplyForm,
+    CodeForm,
+    CounterVerifyForm,
+    HolidayForm,
+    ServiceEditForm,
+    SignUpForm,
+    StepForm,
+    SubmitForm,
+    SurveyForm,
+    TrackForm,
+)
+from balai.services.models import (
+    IKM_ELEMENTS,
+    AttachmentKind,
+    Channel,
+    LocalHoliday,
+    Relation,
+    Status,
+)
+from balai.services.schema import SchemaForm, validate_form_data
+
+OFFICER_ROLES = (
+    Role.COUNTER_OFFICER,
+    Role.REGISTRY_OFFICER,
+    Role.REGISTRAR,
+    Role.LEADER,
+)
+
+
+def citizen_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if request.user.kind != AccountKind.CITIZEN:
+            raise PermissionDenied("Halaman ini untuk akun warga.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- Catalogue (public) -------------------------------------------------------
+
+
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "services/catalogue.html", {"services": selectors.catalogue()}
+    )
+
+
+@require_GET
+def service_detail(request: HttpRequest, code: str) -> HttpResponse:
+    service = selectors.service_by_code(code)
+    return render(request, "services/service_detail.html", {"service": service})
+
+
+# --- Applying (citizen) -------------------------------------------------------
+
+
+def _upload_requirements(service) -> list[dict]:
+    return [r for r in service.requirements if r.get("mode") == "upload"]
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest, code: str) -> HttpResponse:
+    """Fill in the form; saved as a draft; continue to check your answers."""
+    actor = request_actor(request)
+    service = selectors.service_by_code(code)
+    if not service.offered_online:
+        raise BalaiError(_("Layanan ini hanya dilayani di loket."), code="counter_only")
+    draft = selectors.my_draft(actor=actor, service=service)
+    saved = draft.data if draft else {}
+    extra = max(service.max_subjects, 0)
+    data_form = SchemaForm(
+        request.POST or None,
+        schema=service.form_schema,
+        initial=saved.get("form_data", {}),
+        prefix="f",
+    )
+    apply_form = ApplyForm(
+        request.POST or None,
+        max_subjects=extra,
+        initial={
+            "relation": saved.get("relation", Relation.SELF),
+            **{
+                f"subject_{k}_{i}": s.get(k, "")
+                for i, s in enumerate(saved.get("subjects", []))
+                for k in ("nik", "name")
+            },
+        },
+    )
+    uploads = _upload_requirements(service)
+    attached = dict(saved.get("attachments", {}))
+    if request.method == "POST":
+        valid = data_form.is_valid() & apply_form.is_valid()
+        for req in [*uploads, {"code": "kuasa"}]:
+            upload = request.FILES.get(f"file_{req['code']}")
+            if upload is None:
+                continue
+            try:
+                attachment = actions.upload_attachment(
+                    actor=actor,
+                    file=upload,
+                    kind=AttachmentKind.POWER_OF_ATTORNEY
+                    if req["code"] == "kuasa"
+                    else AttachmentKind.REQUIREMENT,
+                    requirement_code=req["code"],
+                    original_name=upload.name or "",
+                )
+            except BalaiError as exc:
+                apply_form.add_error(None, f"{upload.name}: {exc.message}")
+                valid = False
+                continue
+            attached[req["code"]] = {
+                "id": str(attachment.pk),
+                "name": attachment.original_name,
+            }
+        if valid:
+            try:
+                validate_form_data(service.form_schema, data_form.json_data())
+            except BalaiError as exc:
+                data_form.add_schema_errors(exc)
+                valid = False
+        data = {
+            "form_data": data_form.json_data() if valid else saved.get("form_data", {}),
+            "relation": apply_form.cleaned_data.get("relation", Relation.SELF)
+            if hasattr(apply_form, "cleaned_data")
+            else Relation.SELF,
+            "subjects": apply_form.subjects() if valid else saved.get("subjects", []),
+            "attachments": attached,
+        }
+        actions.save_draft(actor=actor, service=service, data=data)
+        if valid and "lanjut" in request.POST:
+            return redirect("services:review", code=service.code)
+        if valid:
+            messages.success(request, _("Draf disimpan."))
+            return redirect("services:apply", code=service.code)
+    return render(
+        request,
+        "services/apply.html",
+        {
+            "service": service,
+            "data_form": data_form,
+            "apply_form": apply_form,
+            "uploads": uploads,
+            "attached": attached,
+        },
+    )
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def review(request: HttpRequest, code: str) -> HttpResponse:
+    """Check your answers, then submit (one application even on a double click)."""
+    actor = request_actor(request)
+    service = selectors.service_by_code(code)
+    draft = selectors.my_draft(actor=actor, service=service)
+    if draft is None:
+        return redirect("services:apply", code=service.code)
+    data = draft.data
+    form = SubmitForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = actions.submit_application(
+                actor=actor,
+                service=service,
+                channel=Channel.ONLINE,
+                form_data=data.get("form_data", {}),
+                relation=data.get("relation", Relation.SELF),
+                subjects=data.get("subjects", []),
+                attachments=[a["id"] for a in data.get("attachments", {}).values()],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except BalaiError as exc:
+            error = exc
+        else:
+            actions.discard_draft(actor=actor, service=service)
+            return redirect("services:my-application", pk=application.pk)
+    props = service.form_schema.get("properties", {})
+    answers = [
+        (props.get(k, {}).get("title", k), v)
+        for k, v in data.get("form_data", {}).items()
+    ]
+    return render(
+        request,
+        "services/review.html",
+        {
+            "service": service,
+            "answers": answers,
+            "relation": Relation(data.get("relation", Relation.SELF)).label,
+            "subjects": [
+                {"nik": mask_nik(s["nik"]), "name": s.get("name", "")}
+                for s in data.get("subjects", [])
+            ],
+            "attached": data.get("attachments", {}),
+            "form": form,
+            "error": error,
+        },
+    )
+
+
+@citizen_required
+@require_GET
+def my_applications(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    return render(
+        request,
+        "services/my_applications.html",
+        {"applications": selectors.my_applications(actor=actor)},
+    )
+
+
+def _step_forms(actor, application) -> list[tuple[Any, StepForm]]:
+    return [
+        (
+            step,
+            StepForm(
+                initial={"name": step.name, "expected_version": application.version},
+                prefix=step.name,
+            ),
+        )
+        for step in workflow.available(actor, application)
+    ]
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def my_application(request: HttpRequest, pk) -> HttpResponse:
+    """A citizen's application: number, tracking code, timeline, his steps."""
+    actor = request_actor(request)
+    application = selectors.application_for(actor, pk)
+    if request.method == "POST":
+        return _take_step(request, actor, application, "services:my-application")
+    return render(
+        request,
+        "services/my_application.html",
+        {
+            "application": application,
+            "events": selectors.events_of(application),
+            "steps": _step_forms(actor, application),
+            "survey_open": application.status in workflow.COMPLETED
+            and not hasattr(application, "survey"),
+        },
+    )
+
+
+def _take_step(request, actor, application, view_name: str) -> HttpResponse:
+    name = request.POST.get("step", "")
+    form = StepForm(request.POST, prefix=name)
+    if not form.is_valid():
+        messages.error(request, _("Langkah tidak dapat diproses. Muat ulang halaman."))
+        return redirect(view_name, pk=application.pk)
+    attachments = []
+    for upload in request.FILES.getlist(f"{name}-files"):
+        attachments.append(
+            actions.upload_attachment(
+                actor=actor,
+                file=upload,
+                kind=AttachmentKind.SIAK_DOCUMENT
+                if name == "issue"
+                else AttachmentKind.OTHER,
+                original_name=upload.name or "",
+            ).pk
+        )
+    numbers = {
+        key[len(f"{name}-number-") :]: value
+        for key, value in request.POST.items()
+        if key.startswith(f"{name}-number-") and value.strip()
+    }
+    try:
+        actions.transition_application(
+            actor=actor,
+            application=application,
+            name=form.cleaned_data["name"],
+            expected_version=form.cleaned_data["expected_version"],
+            note=form.cleaned_data.get("note", ""),
+            numbers=numbers,
+            attachments=attachments,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except BalaiError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Langkah dicatat."))
+    return redirect(view_name, pk=application.pk)
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def survey(request: HttpRequest, pk) -> HttpResponse:
+    actor = request_actor(request)
+    application = selectors.application_for(actor, pk)
+    form = SurveyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.submit_survey(
+                actor=actor,
+                application=application,
+                scores={n: form.cleaned_data[n] for n, _l in IKM_ELEMENTS},
+                comment=form.cleaned_data.get("comment", ""),
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except BalaiError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Terima kasih atas penilaian Anda."))
+            return redirect("services:my-application", pk=application.pk)
+    return render(
+        request, "services/survey.html", {"application": application, "form": form}
+    )
+
+
+# --- Tracking (public) --------------------------------------------------------
+
+
+@require_GET
+def track(request: HttpRequest) -> HttpResponse:
+    """Status timeline by number and code; a wrong code says nothing more."""
+    form = TrackForm(request.GET or None)
+    result = None
+    if request.GET and form.is_valid():
+        try:
+            result = track_or_count(
+                request, form.cleaned_data["nomor"], form.cleaned_data["kode"]
+            )
+        except NotFound:
+            form.add_error(
+                None, _("Permohonan tidak ditemukan. Periksa nomor dan kode lacak.")
+            )
+    return render(request, "services/track.html", {"form": form, "result": result})
+
+
+# --- Citizen sign-up ----------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def sign_up(request: HttpRequest) -> HttpResponse:
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = sign_up_or_count(request, **form.cleaned_data)
+        except BalaiError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(
+                request,
+                result.user,
+                backend="django.contrib.auth.backends.ModelBackend",
+            )
+            messages.info(request, sign_up_message(result))
+            return redirect("services:verify-code")
+    return render(request, "services/sign_up.html", {"form": form})
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def verify_code(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    user = User.objects.get(pk=actor.user_id)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and "resend" in request.POST:
+        try:
+            actions.resend_citizen_code(actor=actor, user=user)
+            messages.info(request, _("Kode baru dikirim."))
+        except BalaiError as exc:
+            messages.error(request, exc.message)
+        return redirect("services:verify-code")
+    if request.method == "POST" and form.is_valid():
+        ip = throttle.client_ip(request)
+        try:
+            throttle.refuse_if_blocked("otp", ip)
+            actions.verify_citizen_code(
+                actor=actor, user=user, code=form.cleaned_data["code"]
+            )
+        except BalaiError as exc:
+            if exc.code == "otp_invalid":
+                throttle.count_failure("otp", ip)
+            form.add_error("code", exc.message)
+        else:
+            messages.success(request, _("Akun Anda terverifikasi."))
+            return redirect("services:my-applications")
+    return render(
+        request,
+        "services/verify_code.html",
+        {
+            "form": form,
+            "verified": user.is_verified_citizen,
+            "has_phone": bool(user.phone),
+        },
+    )
+
+
+# --- Officers -----------------------------------------------------------------
+
+
+@staff_required(*OFFICER_ROLES)
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    status = request.GET.get("status") or None
+    if status not in Status.values:
+        status = None
+    return render(
+        request,
+        "services/inbox.html",
+        {
+            "applications": selectors.inbox(actor=actor, status=status),
+            "status": status,
+            "statuses": Status.choices,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@staff_required()
+@require_http_methods(["GET", "POST"])
+def officer_application(request: HttpRequest, pk) -> HttpResponse:
+    actor = request_actor(request)
+    application = selectors.application_for(actor, pk)
+    if request.method == "POST":
+        return _take_step(request, actor, application, "services:officer-application")
+    return render(
+        request,
+        "services/officer_application.html",
+        {
+            "application": application,
+            "events": selectors.events_of(application),
+            "subjects": [
+                {"nik": mask_nik(s.resident.nik), "name": s.resident.name}
+                for s in application.subjects.select_related("resident")
+                if s.resident
+            ],
+            "attachments": application.attachments.select_related("blob"),
+            "steps": _step_forms(actor, application),
+            "siak_outputs": application.service.siak_outputs,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@staff_required(Role.LEADER, Role.AUDITOR, Role.SERVICE_ADMIN, Role.REGISTRAR)
+@require_GET
+def overdue(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    today = timezone.localdate()
+    start = today.replace(day=1)
+    return render(
+        request,
+        "services/overdue.html",
+        {
+            "applications": selectors.overdue(actor=actor, today=today)[:500],
+            "figures": selectors.sla_figures(
+                actor=actor, period=(start, today), today=today
+            ),
+            "share": selectors.online_share_by_kecamatan((start, today), actor=actor),
+            "start": start,
+            "today": today,
+        },
+    )
+
+
+@staff_required(Role.COUNTER_OFFICER, Role.REGISTRY_OFFICER)
+@require_http_methods(["GET", "POST"])
+def counter_verify(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    form = CounterVerifyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = User.objects.filter(
+            username=form.cleaned_data["username"], kind=AccountKind.CITIZEN
+        ).first()
+        try:
+            if user is None:
+                raise NotFound(_("Akun warga tidak ditemukan."))
+            actions.verify_citizen_at_counter(
+                actor=actor,
+                user=user,
+                nik_seen=form.cleaned_data["nik_seen"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except BalaiError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Akun warga terverifikasi."))
+            return redirect("services:counter-verify")
+    return render(request, "services/counter_verify.html", {"form": form})
+
+
+# --- Catalogue administration -------------------------------------------------
+
+
+@staff_required(Role.SERVICE_ADMIN)
+@require_GET
+def admin_catalogue(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "services/admin_catalogue.html",
+        {"services": selectors.catalogue(include_inactive=True)},
+    )
+
+
+EDIT_FIELDS = [
+    "name",
+    "name_en",
+    "description",
+    "description_en",
+    "time_limit_days",
+    "time_limit_to_confirm",
+    "fee_rupiah",
+    "availability",
+    "responsible_kind",
+    "responsible_office_code",
+    "legal_basis",
+    "is_active",
+    "requirements",
+    "form_schema",
+]
+
+
+@staff_required(Role.SERVICE_ADMIN)
+@require_http_methods(["GET", "POST"])
+def admin_service(request: HttpRequest, code: str) -> HttpResponse:
+    actor = request_actor(request)
+    service = selectors.service_by_code(code, include_inactive=True)
+    initial = {f: getattr(service, f) for f in EDIT_FIELDS}
+    initial["expected_revision"] = service.revision
+    form = ServiceEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {f: form.cleaned_data[f] for f in EDIT_FIELDS}
+        try:
+            actions.update_service(
+                actor=actor,
+                service=service,
+                changes=changes,
+                expected_revision=form.cleaned_data["expected_revision"],
+                note=form.cleaned_data.get("note", ""),
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except BalaiError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Perubahan disimpan dan dicatat di riwayat."))
+            return redirect("services:admin-service", code=service.code)
+    return render(
+        request,
+        "services/admin_service.html",
+        {
+            "service": service,
+            "form": form,
+            "history": selectors.service_history(actor=actor, service=service),
+        },
+    )
+
+
+@staff_required(Role.SERVICE_ADMIN)
+@require_http_methods(["GET", "POST"])
+def admin_holidays(request: HttpRequest) -> HttpResponse:
+    actor = request_actor(request)
+    form = HolidayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.add_local_holiday(
+                actor=actor,
+                date=form.cleaned_data["date"],
+                name=form.cleaned_data["name"],
+                decree=form.cleaned_data.get("decree", ""),
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except BalaiError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Libur daerah dicatat."))
+            return redirect("services:admin-holidays")
+    year = timezone.localdate().year
+    return render(
+        request,
+        "services/admin_holidays.html",
+        {
+            "form": form,
+            "holidays": selectors.local_holidays(),
+            "years": sorted(cal.national_calendar().covered_years),
+            "year": year,
+        },
+    )
+
+
+@staff_required(Role.SERVICE_ADMIN)
+@require_POST
+def admin_holiday_withdraw(request: HttpRequest, pk) -> HttpResponse:
+    holiday = LocalHoliday.objects.filter(pk=pk).first()
+    if holiday is None:
+        raise NotFound()
+    actions.withdraw_local_holiday(actor=request_actor(request), holiday=holiday)
+    messages.success(request, _("Libur daerah dicabut."))
+    return redirect("services:admin-holidays")
+
+
+# --- Files --------------------------------------------------------------------
+
+
+@require_GET
+def attachment(request: HttpRequest, pk) -> HttpResponse:
+    """Serve a stored file to someone who may read its application."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    actor = request_actor(request)
+    item = selectors.attachment_for(actor, pk)
+    blob = item.blob
+    ext = files.EXTENSIONS.get(blob.content_type, "bin")
+    response = FileResponse(
+        files.open_blob(blob.storage_name),
+        content_type=blob.content_type,
+        as_attachment=blob.content_type == files.PDF,
+        filename=f"lampiran-{str(item.pk)[:8]}.{ext}",
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
