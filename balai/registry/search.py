@@ -138,7 +138,9 @@ def _filtered(
     age_max: int | None,
     status: str | None,
 ) -> QuerySet[Resident]:
-    qs = Resident.objects.filter(actor.scope_q("village_id"))
+    # village__code, not village_id: Django refuses startswith on a foreign key
+    # (no join is made: the code is the key).
+    qs = Resident.objects.filter(actor.scope_q("village__code"))
     if kecamatan:
         qs = qs.filter(kecamatan_code=kecamatan)
     if desa:

@@ -259,7 +259,7 @@ def get_resident_detail(
     else:
         _require_reader(actor)
         purpose = _staff_purpose(purpose)
-        qs = qs.filter(actor.scope_q("village_id"))
+        qs = qs.filter(actor.scope_q("village__code"))
         whole = may_see_whole_number(actor)
     resident = qs.filter(pk=pk).first()
     if resident is None:
@@ -309,7 +309,7 @@ def family_detail(
     pk = _uuid_or_404(family_id)
     family = (
         Family.objects.select_related("village", "head")
-        .filter(actor.scope_q("village_id"), pk=pk)
+        .filter(actor.scope_q("village__code"), pk=pk)
         .first()
     )
     if family is None:
