@@ -957,6 +957,7 @@ def transition_application(
         transition=step.name,
         from_status=from_status,
         to_status=step.target,
+        at=timezone.now(),
         actor_id=str(actor.user_id or ""),
         actor_name=actor.username,
         by_applicant=as_who == "applicant",
@@ -1271,31 +1272,41 @@ def _release_held(*, actor: Actor, user: User) -> None:
         )
 
 
-@action("services.citizen.verify_code")
-def verify_citizen_code(*, actor: Actor, user: User, code: str) -> User:
-    """Verify the phone on record with the one-time code."""
+@action("services.citizen.check_code")
+def check_citizen_code(*, actor: Actor, user: User, code: str) -> str:
+    """Check a one-time code; count the attempt. Returns "ok", "wrong",
+    "expired" or "locked" (it never raises, so a wrong try stays counted)."""
     otp = (
         CitizenOtp.objects.select_for_update()
         .filter(user=user, used_at__isnull=True)
         .order_by("-created_at")
         .first()
     )
-    wrong = BalaiError(
-        "Kode salah atau sudah kedaluwarsa.", code="otp_invalid", status_code=400
-    )
     if otp is None or otp.expires_at <= timezone.now():
-        raise wrong
+        return "expired"
     if otp.attempts >= OTP_MAX_ATTEMPTS:
+        return "locked"
+    if not hmac.compare_digest(otp.digest, _otp_digest(user.pk, (code or "").strip())):
+        otp.attempts += 1
+        otp.save(update_fields=["attempts"])
+        record(actor=actor, target=otp, details={"attempt": otp.attempts}, change=None)
+        return "wrong"
+    otp.used_at = timezone.now()
+    otp.save(update_fields=["used_at"])
+    _mark_verified(actor=actor, user=user, how="otp")
+    return "ok"
+
+
+def verify_citizen_code(*, actor: Actor, user: User, code: str) -> User:
+    """Verify the phone on record with the one-time code, or raise."""
+    outcome = check_citizen_code(actor=actor, user=user, code=code)
+    if outcome == "locked":
         raise BalaiError(
             "Terlalu banyak percobaan. Minta kode baru.", code="otp_locked"
         )
-    if not hmac.compare_digest(otp.digest, _otp_digest(user.pk, (code or "").strip())):
-        # Counted outside the caller's rollback: an action raising rolls back.
-        CitizenOtp.objects.filter(pk=otp.pk).update(attempts=F("attempts") + 1)
-        raise wrong
-    otp.used_at = timezone.now()
-    otp.save(update_fields=["used_at"])
-    return _mark_verified(actor=actor, user=user, how="otp")
+    if outcome != "ok":
+        raise BalaiError("Kode salah atau sudah kedaluwarsa.", code="otp_invalid")
+    return User.objects.get(pk=user.pk)
 
 
 @action("services.citizen.resend_code")

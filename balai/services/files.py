@@ -120,8 +120,8 @@ def _clean_image(data: bytes, content_type: str) -> bytes:
                 image.load()
                 # Apply the EXIF orientation, then drop every bit of metadata.
                 image = ImageOps.exif_transpose(image)
-                clean = Image.new(image.mode, image.size)
-                clean.putdata(image.getdata())
+                # Pixels only: a new image from the raw bytes carries no info.
+                clean = Image.frombytes(image.mode, image.size, image.tobytes())
                 if image.mode == "P" and image.getpalette():
                     clean.putpalette(image.getpalette())
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:

@@ -40,13 +40,13 @@ def deadline(start, limit, pauses=(), calendar=CAL, cuti=False):
     )
 
 
-# --- The shipped calendar ----------------------------------------------------------
+# --- The shipped calendar -----------------------------------------------------
 
 
 def test_shipped_calendar_covers_2024_to_2027_with_every_row():
     assert CAL.covered_years == frozenset({2024, 2025, 2026, 2027})
     assert len(CAL.national) == 108
-    kinds = {k for k in CAL.national.values()}
+    kinds = set(CAL.national.values())
     assert kinds == {cal.NATIONAL, cal.CUTI_BERSAMA}
     assert CAL.national[d("2025-08-18")] == cal.CUTI_BERSAMA  # the 2025 revision
     assert CAL.national[d("2026-03-21")] == cal.NATIONAL
@@ -68,7 +68,7 @@ def test_parse_refuses_bad_rows_and_names_the_line():
     assert "baris 5" in message
 
 
-# --- Working days --------------------------------------------------------------------
+# --- Working days -------------------------------------------------------------
 
 
 def test_weekends_are_not_working_days():
@@ -117,7 +117,7 @@ def test_working_days_after_counts_end_not_start():
     assert cal.working_days_after(d("2026-03-09"), d("2026-03-02"), calendar=CAL) == 0
 
 
-# --- Office hours and day 0 -------------------------------------------------------------
+# --- Office hours and day 0 ---------------------------------------------------
 
 
 def test_within_hours_with_the_friday_break():
@@ -170,7 +170,7 @@ def test_naive_times_are_refused():
         cal.clock_start(dt.datetime(2026, 3, 2, 9), hours=HOURS, calendar=CAL)
 
 
-# --- Deadlines --------------------------------------------------------------------------
+# --- Deadlines ----------------------------------------------------------------
 
 
 def test_deadline_without_pause():
