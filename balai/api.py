@@ -59,6 +59,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _register_routers() -> None:
     from balai.accounts.api import offices_router
     from balai.accounts.api import router as accounts_router
+    from balai.antrian.api import router as antrian_router
     from balai.documents.api import router as documents_router
     from balai.notify.api import router as notify_router
     from balai.regions.api import router as regions_router
@@ -76,6 +77,7 @@ def _register_routers() -> None:
     api.add_router("/track", track_router)
     api.add_router("/citizens", citizens_router)
     api.add_router("/notify", notify_router)
+    api.add_router("/antrian", antrian_router)
 
 
 _register_routers()

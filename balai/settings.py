@@ -97,6 +97,12 @@ EMAIL_HOST_USER = os.environ.get("BALAI_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("BALAI_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_flag("BALAI_EMAIL_TLS")
 EMAIL_TIMEOUT = 10
+# Counter queue (balai.antrian): kiosk tickets allowed per IP per minute, and
+# whether the kiosk refuses tickets outside office hours (off in demo mode).
+BALAI_KIOSK_RATE_PER_MINUTE = int(os.environ.get("BALAI_KIOSK_RATE_PER_MINUTE", "30"))
+BALAI_ANTRIAN_ENFORCE_HOURS = env_flag(
+    "BALAI_ANTRIAN_ENFORCE_HOURS", default=not BALAI_DEMO
+)
 # Issued documents (balai.documents, docs/decisions/0007): the public address
 # printed in QR codes, an administrator's letter-template folder searched before
 # the built-in one, and the kecamatan that run a node of their own (the regency
@@ -125,6 +131,7 @@ INSTALLED_APPS = [
     "balai.registry",
     "balai.services",
     "balai.notify",
+    "balai.antrian",
     "balai.documents",
     "balai.demo",
 ]

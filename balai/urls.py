@@ -14,6 +14,7 @@ urlpatterns = [
     path("wilayah/", include("balai.regions.urls")),
     path("penduduk/", include("balai.registry.urls")),
     path("layanan/", include("balai.services.urls")),
+    path("antrian/", include("balai.antrian.urls")),
     # Document verification (/verifikasi, the QR target /v/<payload>) and delivery.
     path("", include("balai.documents.urls")),
     path("admin/", admin.site.urls),

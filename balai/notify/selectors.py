@@ -13,5 +13,5 @@ def outbox(*, actor: Actor, status: str | None = None) -> QuerySet[OutboxMessage
     actor.require_role(*OUTBOX_READ_ROLES)
     qs = OutboxMessage.objects.select_related("owner_office").order_by("-created_at")
     if not actor.sees_everything:
-        qs = qs.filter(actor.scope_q("owner_office__region_id"))
+        qs = qs.filter(actor.scope_q("owner_office__region__code"))
     return qs.filter(status=status) if status else qs

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status as HttpStatus
 
 from balai.accounts.auth import CitizenSession, StaffSession, StaffToken, api_actor
 from balai.accounts.models import AccountKind, User
@@ -169,7 +170,7 @@ def create_service(request: HttpRequest, body: ServiceIn):
     service = actions.create_service(
         actor=api_actor(request), values=values, note=note, **_key(request)
     )
-    return 201, _service_out(service)
+    return HttpStatus(201, _service_out(service))
 
 
 class ServicePatch(Schema):
@@ -240,7 +241,7 @@ def add_holiday(request: HttpRequest, body: HolidayIn):
         decree=body.decree,
         **_key(request),
     )
-    return 201, holiday
+    return HttpStatus(201, holiday)
 
 
 @router.post(
@@ -341,7 +342,7 @@ def upload(
         original_name=file.name or "",
         **_key(request),
     )
-    return 201, _upload_out(attachment)
+    return HttpStatus(201, _upload_out(attachment))
 
 
 class SubjectIn(Schema):
@@ -517,7 +518,7 @@ def submit(request: HttpRequest, body: SubmitIn):
         applicant=body.applicant.dict() if body.applicant else None,
         **_key(request),
     )
-    return 201, application_out(actor, app)
+    return HttpStatus(201, application_out(actor, app))
 
 
 @applications_router.get("", response=_responses(200, ApplicationList), auth=ANY_AUTH)
@@ -606,11 +607,14 @@ def survey(request: HttpRequest, application_id: uuid.UUID, body: SurveyIn):
         comment=body.comment,
         **_key(request),
     )
-    return 201, {
-        "application": app.number,
-        "scores": {n: getattr(response, n) for n, _l in IKM_ELEMENTS},
-        "comment": response.comment,
-    }
+    return HttpStatus(
+        201,
+        {
+            "application": app.number,
+            "scores": {n: getattr(response, n) for n, _l in IKM_ELEMENTS},
+            "comment": response.comment,
+        },
+    )
 
 
 # --- Tracking (public) --------------------------------------------------------
@@ -709,13 +713,16 @@ def sign_up(request: HttpRequest, body: SignUpIn):
         mother_name=body.mother_name,
         password=body.password,
     )
-    return 201, {
-        "username": result.user.username,
-        "code_sent": result.code_sent,
-        "phone_hint": result.phone_hint,
-        "verified": result.user.is_verified_citizen,
-        "message": sign_up_message(result),
-    }
+    return HttpStatus(
+        201,
+        {
+            "username": result.user.username,
+            "code_sent": result.code_sent,
+            "phone_hint": result.phone_hint,
+            "verified": result.user.is_verified_citizen,
+            "message": sign_up_message(result),
+        },
+    )
 
 
 class CodeIn(Schema):

@@ -67,7 +67,8 @@ def read_limited(upload: IO[bytes] | bytes) -> bytes:
     if isinstance(upload, bytes | bytearray):
         data = bytes(upload)
     else:
-        if hasattr(upload, "seek"):
+        seekable = getattr(upload, "seekable", None)
+        if callable(seekable) and seekable():
             upload.seek(0)
         data = upload.read(limit + 1)
     if len(data) > limit:

@@ -11,7 +11,9 @@ from balai.core.actors import Actor
 SEEDERS = [
     "balai.accounts.demo.seed",
     "balai.registry.demo.seed",
+    "balai.notify.demo.seed",
     "balai.services.demo.seed",
+    "balai.antrian.demo.seed",
 ]
 
 

@@ -1,0 +1,677 @@
+"""Writes of the counter queue: set up lanes and counters, take a number, and
+move a ticket along its workflow (call, recall, start, finish, skip, transfer).
+
+Every transition appends a `TicketEvent` checked by `workflow.next_status` and
+updates the ticket's projected columns with a compare-and-set on its status,
+so two officers acting on one ticket at once cannot both succeed.
+
+`call_next` is safe under concurrency: on PostgreSQL the candidate row is
+locked with FOR UPDATE SKIP LOCKED (a second officer skips it and takes the
+next); on SQLite the IMMEDIATE transaction serialises writers; on both the
+compare-and-set claim is the last word, so a ticket is never called twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Case, F, IntegerField, Max, Q, Value, When
+from django.utils import timezone
+
+from balai.antrian import workflow
+from balai.antrian.models import Counter, QueueLane, Ticket, TicketEvent, TicketSource
+from balai.antrian.workflow import TicketEventKind as E
+from balai.antrian.workflow import TicketStatus as S
+from balai.audit.actions import record_many
+from balai.core.actions import action
+from balai.core.actors import Actor
+from balai.core.errors import BalaiError, Conflict, NotFound
+from balai.regions.models import Office, OfficeKind
+
+# Roles that work a counter.
+QUEUE_ROLES = ("counter_officer", "registry_officer")
+# Roles that set up lanes and counters.
+SETUP_ROLES = ("service_admin", "sysadmin")
+KIOSK_ROLE = "kiosk"
+
+_PREFIX = re.compile(r"^[A-Z]{1,2}$")
+
+
+def kiosk_actor(office: Office) -> Actor:
+    """The actor of the public kiosk (and the anonymous API) of one office."""
+    return Actor(
+        user_id=None,
+        username=f"kiosk:{office.code}",
+        office_id=office.pk,
+        office_code=office.code,
+        roles=frozenset({KIOSK_ROLE}),
+        scope=(office.region_id,),
+    )
+
+
+def today(now: datetime.datetime | None = None) -> datetime.date:
+    """The queue day: the local (WITA) date."""
+    return timezone.localdate(now or timezone.now())
+
+
+def require_office(actor: Actor, office: Office, *roles: str) -> None:
+    """Refuse unless the actor works at this office (with one of `roles`).
+
+    Another office's queue is answered as if it did not exist.
+    """
+    if actor.is_system:
+        return
+    if actor.office_code != office.code:
+        raise NotFound("Antrean kantor ini tidak ditemukan.")
+    actor.require_role(*(roles or QUEUE_ROLES))
+
+
+# --- Setup ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LaneSpec:
+    code: str
+    name: str
+    prefix: str
+    description: str = ""
+    is_priority: bool = False
+    typical_service_minutes: int = 10
+
+
+@dataclass(frozen=True)
+class CounterSpec:
+    number: int
+    name: str
+    lanes: tuple[str, ...]  # lane codes
+
+
+@dataclass(frozen=True)
+class Layout:
+    lanes: tuple[LaneSpec, ...]
+    counters: tuple[CounterSpec, ...]
+
+
+# The usual kecamatan MPP: two service groups, general enquiries, and the
+# priority lane, which every counter calls from first.
+DEFAULT_LAYOUT = Layout(
+    lanes=(
+        LaneSpec(
+            "adminduk",
+            "Administrasi Kependudukan",
+            "A",
+            "KTP-el, KK, akta, pindah datang",
+            typical_service_minutes=12,
+        ),
+        LaneSpec(
+            "perizinan",
+            "Perizinan dan Non-perizinan",
+            "B",
+            "Surat keterangan, izin usaha, rekomendasi",
+            typical_service_minutes=10,
+        ),
+        LaneSpec(
+            "informasi",
+            "Informasi dan Pengaduan",
+            "C",
+            "Informasi layanan, pengaduan, pengambilan dokumen",
+            typical_service_minutes=6,
+        ),
+        LaneSpec(
+            "prioritas",
+            "Prioritas",
+            "P",
+            "Lansia, penyandang disabilitas, ibu hamil",
+            is_priority=True,
+            typical_service_minutes=12,
+        ),
+    ),
+    counters=(
+        CounterSpec(1, "Loket 1", ("adminduk", "prioritas")),
+        CounterSpec(2, "Loket 2", ("adminduk", "prioritas")),
+        CounterSpec(3, "Loket 3", ("perizinan", "prioritas")),
+        CounterSpec(4, "Loket 4", ("informasi", "perizinan", "prioritas")),
+    ),
+)
+
+
+@dataclass
+class SetupResult:
+    lanes: int = 0
+    counters: int = 0
+    offices: list[str] = field(default_factory=list)
+
+
+def _check_layout(layout: Layout) -> None:
+    codes = [lane.code for lane in layout.lanes]
+    prefixes = [lane.prefix for lane in layout.lanes]
+    if len(set(codes)) != len(codes) or len(set(prefixes)) != len(prefixes):
+        raise BalaiError(
+            "Kode dan huruf jalur antrean harus unik.", code="lane_duplicate"
+        )
+    for lane in layout.lanes:
+        if not _PREFIX.match(lane.prefix):
+            raise BalaiError(
+                f"Huruf jalur '{lane.prefix}' harus 1–2 huruf kapital.",
+                code="lane_prefix_invalid",
+            )
+    for counter in layout.counters:
+        unknown = set(counter.lanes) - set(codes)
+        if unknown:
+            raise BalaiError(
+                f"{counter.name} memakai jalur yang tidak ada: "
+                + ", ".join(sorted(unknown)),
+                code="counter_lane_unknown",
+            )
+
+
+@action("antrian.setup.ensure")
+def ensure_queue_setup(
+    *,
+    actor: Actor,
+    offices: Iterable[Office] | None = None,
+    layout: Layout = DEFAULT_LAYOUT,
+) -> SetupResult:
+    """Give each MPP (or the offices given) the lanes and counters of `layout`
+    that it lacks; what exists is left as it is. Safe to run again."""
+    actor.require_role(*SETUP_ROLES)
+    _check_layout(layout)
+    targets = list(
+        offices
+        if offices is not None
+        else Office.objects.filter(kind=OfficeKind.MPP, is_active=True).order_by("code")
+    )
+    result = SetupResult()
+    created: list[Any] = []
+    for office in targets:
+        if not actor.covers(office.region_id):
+            raise NotFound()
+        lanes = {lane.code: lane for lane in QueueLane.objects.filter(office=office)}
+        for order, spec in enumerate(layout.lanes):
+            if spec.code in lanes:
+                continue
+            lane = QueueLane.objects.create(
+                office=office,
+                code=spec.code,
+                name=spec.name,
+                prefix=spec.prefix,
+                description=spec.description,
+                is_priority=spec.is_priority,
+                typical_service_minutes=spec.typical_service_minutes,
+                sort_order=order,
+            )
+            lanes[spec.code] = lane
+            created.append(lane)
+            result.lanes += 1
+        numbers = set(
+            Counter.objects.filter(office=office).values_list("number", flat=True)
+        )
+        for spec in layout.counters:
+            if spec.number in numbers:
+                continue
+            counter = Counter.objects.create(
+                office=office, number=spec.number, name=spec.name
+            )
+            counter.lanes.set([lanes[code] for code in spec.lanes])
+            created.append(counter)
+            result.counters += 1
+        result.offices.append(office.code)
+    if created:
+        record_many(
+            actor=actor,
+            targets=created,
+            details=[
+                {"office": obj.office.code, "name": str(obj.name)} for obj in created
+            ],
+        )
+    return result
+
+
+# --- Taking a number --------------------------------------------------------------
+
+DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+KIOSK_OPENS_EARLY = datetime.timedelta(minutes=30)
+
+
+def _parse_time(text: str) -> datetime.time:
+    hour, minute = text.split(":")
+    return datetime.time(int(hour), int(minute))
+
+
+def kiosk_open(office: Office, when: datetime.datetime | None = None) -> bool:
+    """Tell whether the kiosk issues numbers now: from half an hour before the
+    first opening to the last closing of the day (breaks included: people may
+    queue during the Friday prayer break)."""
+    local = timezone.localtime(when or timezone.now())
+    spans = (office.hours or {}).get(DAY_KEYS[local.weekday()]) or []
+    if not spans:
+        return False
+    first = datetime.datetime.combine(local.date(), _parse_time(spans[0][0]))
+    last = datetime.datetime.combine(local.date(), _parse_time(spans[-1][1]))
+    naive = local.replace(tzinfo=None)
+    return first - KIOSK_OPENS_EARLY <= naive <= last
+
+
+def _append(
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor: Actor,
+    frm: str | None,
+    to: str,
+    at: datetime.datetime,
+    counter: Counter | None = None,
+    lane: QueueLane | None = None,
+    note: str = "",
+) -> TicketEvent:
+    last = ticket.events.aggregate(m=Max("seq"))["m"] or 0
+    event = TicketEvent(
+        ticket=ticket,
+        seq=last + 1,
+        kind=kind,
+        from_status=frm or "",
+        to_status=to,
+        at=at,
+        actor_id=str(actor.user_id or ""),
+        actor_name=actor.username[:150],
+        counter=counter,
+        lane=lane,
+        note=note[:255],
+    )
+    event.save()
+    return event
+
+
+@action("antrian.ticket.take")
+def take_ticket(*, actor: Actor, lane: QueueLane) -> Ticket:
+    """Take the next number of a lane today (WITA), at the kiosk or from an officer."""
+    lane = QueueLane.objects.select_related("office").get(pk=lane.pk)
+    office = lane.office
+    is_kiosk = KIOSK_ROLE in actor.roles
+    if is_kiosk:
+        if actor.office_code != office.code:
+            raise NotFound("Antrean kantor ini tidak ditemukan.")
+    else:
+        require_office(actor, office)
+    if not lane.is_active:
+        raise BalaiError(
+            f"Jalur {lane.name} sedang tidak melayani.", code="lane_inactive"
+        )
+    now = timezone.now()
+    if (
+        is_kiosk
+        and getattr(settings, "BALAI_ANTRIAN_ENFORCE_HOURS", True)
+        and not kiosk_open(office, now)
+    ):
+        raise BalaiError(
+            "Layanan sedang tutup. Nomor antrean dapat diambil mulai 30 menit "
+            "sebelum jam layanan.",
+            code="office_closed",
+        )
+    # Lock the lane: numbers of one lane are handed out one at a time.
+    QueueLane.objects.select_for_update().filter(pk=lane.pk).first()
+    day = today(now)
+    last = Ticket.objects.filter(issued_lane=lane, day=day).aggregate(m=Max("seq"))["m"]
+    seq = (last or 0) + 1
+    ticket = Ticket.objects.create(
+        office=office,
+        issued_lane=lane,
+        lane=lane,
+        day=day,
+        seq=seq,
+        number=f"{lane.prefix}-{seq:03d}",
+        is_priority=lane.is_priority,
+        status=workflow.next_status(E.ISSUED, None),
+        source=TicketSource.KIOSK if is_kiosk else TicketSource.OFFICER,
+        issued_at=now,
+    )
+    event = _append(
+        ticket, E.ISSUED, actor=actor, frm=None, to=S.WAITING, at=now, lane=lane
+    )
+    record_many(
+        actor=actor,
+        targets=[ticket, event],
+        details=[{"number": ticket.number, "lane": lane.code}, {"kind": E.ISSUED}],
+    )
+    return ticket
+
+
+# --- Transitions ------------------------------------------------------------------
+
+
+def _transition(
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor: Actor,
+    at: datetime.datetime,
+    counter: Counter | None = None,
+    lane: QueueLane | None = None,
+    note: str = "",
+    updates: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+) -> Ticket | None:
+    """Apply one event if the ticket still has the status we read; None if not."""
+    seen = ticket.status
+    to = workflow.next_status(kind, seen, number=ticket.number)
+    changed = Ticket.objects.filter(pk=ticket.pk, status=seen).update(
+        status=to, updated_at=at, **(updates or {})
+    )
+    if changed != 1:
+        return None
+    ticket.refresh_from_db()
+    event = _append(
+        ticket,
+        kind,
+        actor=actor,
+        frm=seen,
+        to=to,
+        at=at,
+        counter=counter,
+        lane=lane or ticket.lane,
+        note=note,
+    )
+    record_many(
+        actor=actor,
+        targets=[ticket, event],
+        details=[
+            {"number": ticket.number, "from": seen, "to": to, **(details or {})},
+            {"kind": kind},
+        ],
+    )
+    return ticket
+
+
+def _load(ticket: Ticket | uuid.UUID | str) -> Ticket:
+    pk = ticket.pk if isinstance(ticket, Ticket) else ticket
+    found = (
+        Ticket.objects.select_related("office", "lane", "counter").filter(pk=pk).first()
+    )
+    if found is None:
+        raise NotFound("Nomor antrean tidak ditemukan.")
+    return found
+
+
+def load_ticket_for(actor: Actor, ticket: Ticket | uuid.UUID | str) -> Ticket:
+    """Load a ticket the actor may act on (his own office's queue)."""
+    current = _load(ticket)
+    require_office(actor, current.office)
+    return current
+
+
+def _apply(actor: Actor, current: Ticket, kind: str, **kwargs: Any) -> Ticket:
+    done = _transition(current, kind, actor=actor, at=timezone.now(), **kwargs)
+    if done is None:
+        raise Conflict(
+            f"Nomor {current.number} baru saja diubah oleh petugas lain. "
+            "Muat ulang halaman lalu coba lagi.",
+            code="ticket_changed",
+        )
+    return done
+
+
+def _candidates(counter: Counter, day: datetime.date) -> Any:
+    """Tickets the counter may call, best first: priority, then transferred to
+    it (they have waited once already), then the oldest."""
+    lane_ids = list(counter.lanes.filter(is_active=True).values_list("pk", flat=True))
+    return (
+        Ticket.objects.filter(office_id=counter.office_id, day=day)
+        .filter(
+            Q(status=S.WAITING, lane_id__in=lane_ids)
+            | Q(status=S.TRANSFERRED, counter=counter)
+            | Q(status=S.TRANSFERRED, counter__isnull=True, lane_id__in=lane_ids)
+        )
+        .annotate(
+            fresh=Case(
+                When(status=S.TRANSFERRED, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("-is_priority", "fresh", "issued_at", "pk")
+    )
+
+
+def next_candidate(counter: Counter, day: datetime.date) -> Ticket | None:
+    """The next ticket for a counter, locked where the database can lock rows
+    (skipping rows another officer holds)."""
+    return (
+        _candidates(counter, day)
+        .select_for_update(skip_locked=True, of=("self",))
+        .first()
+    )
+
+
+def _counter(counter: Counter | uuid.UUID | str) -> Counter:
+    pk = counter.pk if isinstance(counter, Counter) else counter
+    found = Counter.objects.select_related("office").filter(pk=pk).first()
+    if found is None:
+        raise NotFound("Loket tidak ditemukan.")
+    return found
+
+
+@action("antrian.ticket.call_next")
+def call_next(*, actor: Actor, counter: Counter) -> Ticket | None:
+    """Call the next ticket to a counter: the priority lane first, then the
+    oldest waiting across the counter's lanes. None when nobody waits."""
+    counter = _counter(counter)
+    require_office(actor, counter.office)
+    if not counter.is_active:
+        raise BalaiError(f"{counter.name} sedang tidak aktif.", code="counter_inactive")
+    now = timezone.now()
+    day = today(now)
+    busy = (
+        Ticket.objects.filter(
+            counter=counter, day=day, status__in=workflow.ACTIVE_STATUSES
+        )
+        .order_by("last_called_at")
+        .first()
+    )
+    if busy is not None:
+        raise Conflict(
+            f"{counter.name} masih menangani nomor {busy.number}. Selesaikan, "
+            "alihkan, atau lewati nomor itu dulu.",
+            code="counter_busy",
+            extra={"ticket": str(busy.pk), "number": busy.number},
+        )
+    for _attempt in range(10):
+        candidate = next_candidate(counter, day)
+        if candidate is None:
+            return None
+        ticket = _transition(
+            candidate,
+            E.CALLED,
+            actor=actor,
+            at=now,
+            counter=counter,
+            updates={
+                "counter": counter,
+                "called_by_id": actor.user_id,
+                "called_by_name": actor.username[:150],
+                "called_at": candidate.called_at or now,
+                "last_called_at": now,
+                "call_count": F("call_count") + 1,
+            },
+            details={"counter": counter.number},
+        )
+        if ticket is not None:
+            return ticket
+        # Someone else claimed it between our read and our write: take the next.
+    raise Conflict(
+        "Antrean sedang sangat sibuk. Coba panggil lagi.", code="queue_contended"
+    )
+
+
+@action("antrian.ticket.recall")
+def recall(*, actor: Actor, ticket: Ticket) -> Ticket:
+    """Call the same number again (the citizen did not come forward yet)."""
+    current = load_ticket_for(actor, ticket)
+    now = timezone.now()
+    return _apply(
+        actor,
+        current,
+        E.RECALLED,
+        counter=current.counter,
+        updates={"last_called_at": now, "call_count": F("call_count") + 1},
+    )
+
+
+@action("antrian.ticket.start")
+def start_service(*, actor: Actor, ticket: Ticket) -> Ticket:
+    """The citizen is at the counter: service starts."""
+    current = load_ticket_for(actor, ticket)
+    return _apply(
+        actor,
+        current,
+        E.STARTED,
+        counter=current.counter,
+        updates={"served_at": timezone.now()},
+    )
+
+
+@action("antrian.ticket.finish")
+def finish(*, actor: Actor, ticket: Ticket) -> Ticket:
+    """Service is done."""
+    current = load_ticket_for(actor, ticket)
+    return _apply(
+        actor,
+        current,
+        E.FINISHED,
+        counter=current.counter,
+        updates={"done_at": timezone.now()},
+    )
+
+
+@action("antrian.ticket.skip")
+def skip(*, actor: Actor, ticket: Ticket, note: str = "") -> Ticket:
+    """The citizen did not come forward: skip the number."""
+    current = load_ticket_for(actor, ticket)
+    return _apply(
+        actor,
+        current,
+        E.SKIPPED,
+        counter=current.counter,
+        note=note,
+        updates={"done_at": timezone.now()},
+    )
+
+
+@action("antrian.ticket.transfer")
+def transfer(
+    *,
+    actor: Actor,
+    ticket: Ticket,
+    to_counter: Counter | None = None,
+    to_lane: QueueLane | None = None,
+    note: str = "",
+) -> Ticket:
+    """Send the citizen on to another counter or lane; he keeps his number and
+    is called there ahead of those not yet served."""
+    current = load_ticket_for(actor, ticket)
+    if (to_counter is None) == (to_lane is None):
+        raise BalaiError(
+            "Pilih satu tujuan pengalihan: loket atau jalur.",
+            code="transfer_target_required",
+        )
+    updates: dict[str, Any] = {}
+    if to_counter is not None:
+        to_counter = _counter(to_counter)
+        if to_counter.office_id != current.office_id or not to_counter.is_active:
+            raise BalaiError(
+                "Loket tujuan tidak ada di kantor ini atau tidak aktif.",
+                code="transfer_target_invalid",
+            )
+        if current.counter_id == to_counter.pk:
+            raise BalaiError(
+                "Loket tujuan sama dengan loket sekarang.", code="transfer_same_counter"
+            )
+        updates["counter"] = to_counter
+        target = to_counter.name
+    else:
+        to_lane = QueueLane.objects.filter(pk=to_lane.pk).first()
+        if (
+            to_lane is None
+            or to_lane.office_id != current.office_id
+            or not to_lane.is_active
+        ):
+            raise BalaiError(
+                "Jalur tujuan tidak ada di kantor ini atau tidak aktif.",
+                code="transfer_target_invalid",
+            )
+        updates["lane"] = to_lane
+        updates["counter"] = None
+        target = to_lane.name
+    return _apply(
+        actor,
+        current,
+        E.TRANSFERRED,
+        counter=to_counter,
+        lane=to_lane,
+        note=note,
+        updates=updates,
+        details={"to": target},
+    )
+
+
+@action("antrian.ticket.link_application")
+def link_application(
+    *, actor: Actor, ticket: Ticket, application_id: uuid.UUID | str
+) -> Ticket:
+    """Record which application this visit opened or served."""
+    try:
+        app_id = uuid.UUID(str(application_id))
+    except ValueError as exc:
+        raise BalaiError(
+            "Nomor permohonan tidak valid.", code="application_id_invalid"
+        ) from exc
+    current = load_ticket_for(actor, ticket)
+    return _apply(
+        actor,
+        current,
+        E.LINKED,
+        counter=current.counter,
+        note=str(app_id),
+        updates={"application_id": app_id},
+        details={"application": str(app_id)},
+    )
+
+
+def active_ticket(counter: Counter, day: datetime.date | None = None) -> Ticket | None:
+    """The ticket a counter is calling or serving now."""
+    return (
+        Ticket.objects.filter(
+            counter=counter,
+            day=day or today(),
+            status__in=workflow.ACTIVE_STATUSES,
+        )
+        .select_related("lane")
+        .first()
+    )
+
+
+def status_from_events(ticket: Ticket) -> str | None:
+    """Recompute a ticket's status from its events (the projection check)."""
+    return workflow.project(
+        ticket.events.order_by("seq").values_list("kind", flat=True)
+    )
+
+
+__all__: Sequence[str] = (
+    "DEFAULT_LAYOUT",
+    "call_next",
+    "ensure_queue_setup",
+    "finish",
+    "kiosk_actor",
+    "link_application",
+    "recall",
+    "skip",
+    "start_service",
+    "take_ticket",
+    "transfer",
+)

@@ -1,0 +1,371 @@
+"""API of the counter queue, under /api/v1/antrian/.
+
+Public (per office code): take a number (kiosk clients, rate-limited per
+address), a ticket's status, and the display data. Staff (counter officers of
+the office): call next, recall, start, finish, skip, transfer, link an
+application, and the day's statistics. Writes accept an `Idempotency-Key`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from balai.accounts.auth import STAFF_AUTH, api_actor
+from balai.antrian import actions, selectors
+from balai.antrian.models import Counter, QueueLane, Ticket
+from balai.antrian.ratelimit import check_kiosk_rate
+from balai.core.errors import BalaiError, NotFound
+
+router = Router(tags=["antrian"])
+
+
+def anonymous(request: HttpRequest) -> str:
+    """Let a caller without a staff login through, as the office's kiosk."""
+    return "anonymous"
+
+
+def _key(request: HttpRequest) -> str | None:
+    return request.headers.get("Idempotency-Key") or None
+
+
+class ErrorOut(Schema):
+    message: str
+    code: str
+    extra: dict
+
+
+class TicketOut(Schema):
+    id: uuid.UUID
+    number: str
+    office: str
+    lane: str
+    lane_name: str
+    is_priority: bool
+    status: str
+    status_label: str
+    day: datetime.date
+    counter: str | None
+    issued_at: datetime.datetime
+    called_at: datetime.datetime | None
+    application_id: uuid.UUID | None
+
+
+def ticket_out(ticket: Ticket) -> dict:
+    ticket = Ticket.objects.select_related("office", "lane", "counter").get(
+        pk=ticket.pk
+    )
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "office": ticket.office.code,
+        "lane": ticket.lane.prefix,
+        "lane_name": ticket.lane.name,
+        "is_priority": ticket.is_priority,
+        "status": ticket.status,
+        "status_label": str(ticket.get_status_display()),
+        "day": ticket.day,
+        "counter": ticket.counter.name if ticket.counter else None,
+        "issued_at": ticket.issued_at,
+        "called_at": ticket.called_at,
+        "application_id": ticket.application_id,
+    }
+
+
+class TicketStatusOut(TicketOut):
+    ahead: int
+    estimate_minutes: int | None
+
+
+class TakeIn(Schema):
+    lane: str  # the lane's letter ("A") or id
+
+
+class CallOut(Schema):
+    ticket: TicketOut | None
+
+
+class TransferIn(Schema):
+    to_counter: uuid.UUID | None = None
+    to_lane: str | None = None  # letter or id
+    note: str = ""
+
+
+class LinkIn(Schema):
+    application_id: uuid.UUID
+
+
+class CallShown(Schema):
+    number: str
+    counter: str
+    lane: str
+    status: str
+    called_at: datetime.datetime | None
+
+
+class LaneShown(Schema):
+    lane: str
+    name: str
+    is_priority: bool
+    waiting: int
+    counters: int
+    mean_service_minutes: float
+    estimate_minutes: int | None
+
+
+class DisplayOut(Schema):
+    office: str
+    office_name: str
+    now: datetime.datetime
+    calls: list[CallShown]
+    lanes: list[LaneShown]
+
+
+class FiguresOut(Schema):
+    count: int
+    mean: float | None
+    p90: float | None
+
+
+class LaneStatsOut(Schema):
+    lane: str
+    issued: int
+    done: int
+    skipped: int
+    waiting_now: int
+    wait: FiguresOut
+
+
+class CounterStatsOut(Schema):
+    counter: str
+    served: int
+    wait: FiguresOut
+    service: FiguresOut
+
+
+class StatsOut(Schema):
+    office: str
+    day: datetime.date
+    issued: int
+    done: int
+    skipped: int
+    wait: FiguresOut
+    service: FiguresOut
+    lanes: list[LaneStatsOut]
+    counters: list[CounterStatsOut]
+
+
+def _lane(office, ref: str) -> QueueLane:
+    qs = QueueLane.objects.filter(office=office)
+    try:
+        lane = qs.filter(pk=uuid.UUID(ref)).first()
+    except ValueError:
+        lane = qs.filter(prefix=ref.strip().upper()).first()
+    if lane is None:
+        raise NotFound("Jalur antrean tidak ditemukan.")
+    return lane
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+@router.post(
+    "/offices/{office_code}/tickets",
+    response={201: TicketOut, 429: ErrorOut, **ERRORS},
+    auth=[*STAFF_AUTH, anonymous],
+)
+def take_ticket(request: HttpRequest, office_code: str, body: TakeIn):
+    """Take a number in a lane (anonymous = the office's kiosk, rate-limited)."""
+    office = selectors.public_office(office_code)
+    if request.auth == "anonymous":
+        check_kiosk_rate(request)
+        actor = actions.kiosk_actor(office)
+    else:
+        actor = api_actor(request)
+    ticket = actions.take_ticket(
+        actor=actor, lane=_lane(office, body.lane), idempotency_key=_key(request)
+    )
+    return Status(201, ticket_out(ticket))
+
+
+@router.get(
+    "/tickets/{ticket_id}", response={200: TicketStatusOut, 404: ErrorOut}, auth=None
+)
+def ticket_status(request: HttpRequest, ticket_id: str):
+    """Where a ticket stands: status, counter, people ahead, estimated wait."""
+    place = selectors.ticket_place(ticket_id)
+    return {
+        **ticket_out(place.ticket),
+        "ahead": place.ahead,
+        "estimate_minutes": place.estimate_minutes,
+    }
+
+
+@router.get(
+    "/offices/{office_code}/display",
+    response={200: DisplayOut, 404: ErrorOut},
+    auth=None,
+)
+def display(request: HttpRequest, office_code: str):
+    """What the hall screen shows: the latest calls and each lane's wait."""
+    screen = selectors.display(selectors.public_office(office_code))
+    return {
+        "office": screen.office.code,
+        "office_name": screen.office.name,
+        "now": screen.now,
+        "calls": [
+            {
+                "number": t.number,
+                "counter": t.counter.name if t.counter else "",
+                "lane": t.lane.prefix,
+                "status": t.status,
+                "called_at": t.last_called_at,
+            }
+            for t in screen.calls
+        ],
+        "lanes": [
+            {
+                "lane": x.lane.prefix,
+                "name": x.lane.name,
+                "is_priority": x.lane.is_priority,
+                "waiting": x.waiting,
+                "counters": x.counters,
+                "mean_service_minutes": x.mean_service_minutes,
+                "estimate_minutes": x.estimate_minutes,
+            }
+            for x in screen.loads
+        ],
+    }
+
+
+@router.post(
+    "/counters/{counter_id}/call-next",
+    response={200: CallOut, **ERRORS},
+    auth=STAFF_AUTH,
+)
+def call_next(request: HttpRequest, counter_id: uuid.UUID):
+    """Call the next ticket to a counter; `ticket` is null when nobody waits."""
+    counter = Counter.objects.filter(pk=counter_id).first()
+    if counter is None:
+        raise NotFound("Loket tidak ditemukan.")
+    ticket = actions.call_next(
+        actor=api_actor(request), counter=counter, idempotency_key=_key(request)
+    )
+    return {"ticket": ticket_out(ticket) if ticket else None}
+
+
+VERBS = {
+    "recall": actions.recall,
+    "start": actions.start_service,
+    "finish": actions.finish,
+    "skip": actions.skip,
+}
+
+
+@router.post(
+    "/tickets/{ticket_id}/transfer",
+    response={200: TicketOut, **ERRORS},
+    auth=STAFF_AUTH,
+)
+def transfer(request: HttpRequest, ticket_id: uuid.UUID, body: TransferIn):
+    """Send a ticket to another counter (`to_counter`) or lane (`to_lane`)."""
+    actor = api_actor(request)
+    ticket = actions.load_ticket_for(actor, ticket_id)
+    to_counter = to_lane = None
+    if body.to_counter:
+        to_counter = Counter.objects.filter(pk=body.to_counter).first()
+        if to_counter is None:
+            raise NotFound("Loket tujuan tidak ditemukan.")
+    if body.to_lane:
+        to_lane = _lane(ticket.office, body.to_lane)
+    result = actions.transfer(
+        actor=actor,
+        ticket=ticket,
+        to_counter=to_counter,
+        to_lane=to_lane,
+        note=body.note,
+        idempotency_key=_key(request),
+    )
+    return ticket_out(result)
+
+
+@router.post(
+    "/tickets/{ticket_id}/link", response={200: TicketOut, **ERRORS}, auth=STAFF_AUTH
+)
+def link(request: HttpRequest, ticket_id: uuid.UUID, body: LinkIn):
+    """Record the application this visit opened or served."""
+    result = actions.link_application(
+        actor=api_actor(request),
+        ticket=ticket_id,
+        application_id=body.application_id,
+        idempotency_key=_key(request),
+    )
+    return ticket_out(result)
+
+
+@router.post(
+    "/tickets/{ticket_id}/{verb}", response={200: TicketOut, **ERRORS}, auth=STAFF_AUTH
+)
+def act(request: HttpRequest, ticket_id: uuid.UUID, verb: str):
+    """Move a ticket on: `recall`, `start`, `finish` or `skip`."""
+    fn = VERBS.get(verb)
+    if fn is None:
+        raise BalaiError(
+            "Aksi tidak dikenal. Gunakan: " + ", ".join(VERBS) + ".",
+            code="verb_unknown",
+            status_code=404,
+        )
+    result = fn(
+        actor=api_actor(request), ticket=ticket_id, idempotency_key=_key(request)
+    )
+    return ticket_out(result)
+
+
+@router.get(
+    "/offices/{office_code}/stats", response={200: StatsOut, **ERRORS}, auth=STAFF_AUTH
+)
+def stats(request: HttpRequest, office_code: str, date: datetime.date | None = None):
+    """Waiting and service times of a day (mean, p90, minutes), tickets per lane."""
+    actor = api_actor(request)
+    office = selectors.public_office(office_code)
+    result = selectors.daily_stats(
+        actor=actor, office=office, day=date or timezone.localdate()
+    )
+
+    def figures(f):
+        return {"count": f.count, "mean": f.mean, "p90": f.p90}
+
+    return {
+        "office": office.code,
+        "day": result.day,
+        "issued": result.issued,
+        "done": result.done,
+        "skipped": result.skipped,
+        "wait": figures(result.wait),
+        "service": figures(result.service),
+        "lanes": [
+            {
+                "lane": row.lane.prefix,
+                "issued": row.issued,
+                "done": row.done,
+                "skipped": row.skipped,
+                "waiting_now": row.waiting_now,
+                "wait": figures(row.wait),
+            }
+            for row in result.lanes
+        ],
+        "counters": [
+            {
+                "counter": row.counter.name,
+                "served": row.served,
+                "wait": figures(row.wait),
+                "service": figures(row.service),
+            }
+            for row in result.counters
+        ],
+    }

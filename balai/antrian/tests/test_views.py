@@ -1,0 +1,235 @@
+import re
+
+import pytest
+
+from balai.antrian.actions import call_next, start_service, take_ticket
+from balai.antrian.models import Ticket
+from balai.antrian.workflow import TicketStatus as S
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def key_for(html: str, lane_pk) -> str:
+    """The idempotency key minted into a lane's kiosk form."""
+    block = html[html.index(f'value="{lane_pk}"') :]
+    return re.search(r'name="idempotency_key" value="([^"]+)"', block).group(1)
+
+
+# --- Public pages -----------------------------------------------------------------
+
+
+def test_index_lists_mpps_with_a_queue(client, mpp):
+    page = client.get("/antrian/")
+    assert page.status_code == 200
+    assert "/antrian/MPP-64.02.06/anjungan/" in page.content.decode()
+    assert "MPP-64.02.12" not in page.content.decode()
+
+
+def test_kiosk_shows_a_button_per_lane(client, mpp):
+    page = client.get("/antrian/MPP-64.02.06/anjungan/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for name in ("Administrasi Kependudukan", "Perizinan", "Informasi", "Prioritas"):
+        assert name in html
+    assert html.count('name="idempotency_key"') == 4
+
+
+def test_kiosk_takes_a_number_and_shows_it(client, mpp, lane, clock):
+    html = client.get("/antrian/MPP-64.02.06/anjungan/").content.decode()
+    data = {"lane": lane("A").pk, "idempotency_key": key_for(html, lane("A").pk)}
+    response = client.post("/antrian/MPP-64.02.06/anjungan/", data)
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert response["Location"] == f"/antrian/tiket/{ticket.pk}/?dari=anjungan"
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "A-001" in html
+    assert "<svg" in html, "a QR code to follow the number from a phone"
+    # A double tap on the same button gives the same number.
+    again = client.post("/antrian/MPP-64.02.06/anjungan/", data)
+    assert again["Location"] == response["Location"]
+    assert Ticket.objects.count() == 1
+
+
+def test_kiosk_is_rate_limited_per_address(client, mpp, lane, settings, clock):
+    settings.BALAI_KIOSK_RATE_PER_MINUTE = 2
+    for i in range(2):
+        ok = client.post(
+            "/antrian/MPP-64.02.06/anjungan/",
+            {"lane": lane("A").pk, "idempotency_key": f"k{i}"},
+        )
+        assert ok.status_code == 302
+    refused = client.post(
+        "/antrian/MPP-64.02.06/anjungan/",
+        {"lane": lane("A").pk, "idempotency_key": "k3"},
+    )
+    assert refused.status_code == 429
+    assert "Terlalu banyak" in refused.content.decode()
+    other = client.post(
+        "/antrian/MPP-64.02.06/anjungan/",
+        {"lane": lane("A").pk, "idempotency_key": "k4"},
+        REMOTE_ADDR="10.1.2.3",
+    )
+    assert other.status_code == 302
+    assert Ticket.objects.count() == 3
+
+
+def test_kiosk_refuses_a_lane_of_another_office(client, mpp, other_mpp, lane, clock):
+    response = client.post(
+        "/antrian/MPP-64.02.06/anjungan/",
+        {"lane": lane("A", "MPP-64.02.12").pk, "idempotency_key": "x"},
+    )
+    assert response.status_code == 404
+    assert not Ticket.objects.exists()
+
+
+def test_unknown_office_is_404(client, db):
+    assert client.get("/antrian/MPP-99.99.99/anjungan/").status_code == 404
+    assert client.get("/antrian/DISDUKCAPIL/layar/").status_code == 404
+
+
+def test_display_works_without_javascript(client, kiosk, officer, lane, counter, clock):
+    take_ticket(actor=kiosk, lane=lane("A"))
+    call_next(actor=officer, counter=counter(1))
+    page = client.get("/antrian/MPP-64.02.06/layar/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert '<noscript><meta http-equiv="refresh"' in html
+    assert 'hx-trigger="every 5s"' in html
+    assert "A-001" in html
+    assert "Loket 1" in html
+    fragment = client.get("/antrian/MPP-64.02.06/layar/", **HTMX)
+    assert "<html" not in fragment.content.decode()
+    assert "A-001" in fragment.content.decode()
+
+
+# --- Officer console --------------------------------------------------------------
+
+
+def test_console_access(client, client_as, make_staff, mpp):
+    anonymous = client.get("/antrian/loket/")
+    assert anonymous.status_code == 302
+    assert "/akun/masuk/" in anonymous["Location"]
+    camat = client_as(make_staff(office="MPP-64.02.06", role="leader"))
+    assert camat.get("/antrian/loket/").status_code == 403
+
+
+def test_console_for_an_officer_outside_an_mpp(client_as, make_staff, db):
+    officer = client_as(make_staff(office="DISDUKCAPIL", role="registry_officer"))
+    response = officer.get("/antrian/loket/")
+    assert response.status_code == 404
+
+
+def test_console_calls_serves_and_finishes(
+    client_as, make_staff, kiosk, lane, counter, clock
+):
+    web = client_as(make_staff(office="MPP-64.02.06", role="counter_officer"))
+    ticket = take_ticket(actor=kiosk, lane=lane("A"))
+    page = web.get(f"/antrian/loket/?loket={counter(1).pk}")
+    assert page.status_code == 200
+    assert "Panggil berikutnya" in page.content.decode()
+    # The chosen counter is remembered.
+    assert "Panggil berikutnya" in web.get("/antrian/loket/").content.decode()
+
+    called = web.post(
+        f"/antrian/loket/{counter(1).pk}/panggil/", {"idempotency_key": "c1"}, **HTMX
+    )
+    assert called.status_code == 200
+    html = called.content.decode()
+    assert 'id="konsol"' in html
+    assert "<html" not in html
+    assert "A-001" in html
+    assert "Mulai layani" in html
+    ticket.refresh_from_db()
+    assert ticket.status == S.CALLED
+
+    started = web.post(f"/antrian/tiket/{ticket.pk}/mulai/", {"idempotency_key": "s1"})
+    assert started.status_code == 302, "without htmx: post, then redirect"
+    ticket.refresh_from_db()
+    assert ticket.status == S.SERVING
+    web.post(f"/antrian/tiket/{ticket.pk}/selesai/", {"idempotency_key": "f1"})
+    ticket.refresh_from_db()
+    assert ticket.status == S.DONE
+
+
+def test_console_shows_a_refusal_as_a_message(
+    client_as, make_staff, kiosk, lane, clock
+):
+    web = client_as(make_staff(office="MPP-64.02.06", role="counter_officer"))
+    ticket = take_ticket(actor=kiosk, lane=lane("A"))
+    response = web.post(
+        f"/antrian/tiket/{ticket.pk}/selesai/", {"idempotency_key": "x"}, **HTMX
+    )
+    assert response.status_code == 200
+    assert "tidak dapat" in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == S.WAITING
+
+
+def test_console_transfer_and_link(
+    client_as, make_staff, kiosk, officer, lane, counter, clock
+):
+    web = client_as(make_staff(office="MPP-64.02.06", role="counter_officer"))
+    ticket = take_ticket(actor=kiosk, lane=lane("A"))
+    call_next(actor=officer, counter=counter(1))
+    link = web.post(
+        f"/antrian/tiket/{ticket.pk}/tautkan/",
+        {
+            "idempotency_key": "l1",
+            "application_id": "0190f5a3-1c2b-7def-8abc-123456789abc",
+        },
+    )
+    assert link.status_code == 302
+    web.post(
+        f"/antrian/tiket/{ticket.pk}/alihkan/",
+        {"idempotency_key": "t1", "target": f"loket:{counter(3).pk}", "note": ""},
+    )
+    ticket.refresh_from_db()
+    assert str(ticket.application_id) == "0190f5a3-1c2b-7def-8abc-123456789abc"
+    assert (ticket.status, ticket.counter) == (S.TRANSFERRED, counter(3))
+
+
+def test_console_actions_need_the_right_role_and_office(
+    client, client_as, make_staff, kiosk, lane, counter, other_mpp, clock
+):
+    ticket = take_ticket(actor=kiosk, lane=lane("A"))
+    url = f"/antrian/loket/{counter(1).pk}/panggil/"
+    assert client.post(url, {"idempotency_key": "a"}).status_code == 302
+    camat = client_as(make_staff(office="MPP-64.02.06", role="leader"))
+    assert camat.post(url, {"idempotency_key": "b"}).status_code == 403
+    camat.logout()
+    stranger = client_as(make_staff(office="MPP-64.02.12", role="counter_officer"))
+    response = stranger.post(url, {"idempotency_key": "c"}, **HTMX)
+    assert response.status_code == 200
+    assert "Antrean kantor ini tidak ditemukan" in response.content.decode()
+    skipped = stranger.post(
+        f"/antrian/tiket/{ticket.pk}/lewati/", {"idempotency_key": "d"}
+    )
+    assert skipped.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == S.WAITING, "another office's officer changed nothing"
+    assert ticket.events.count() == 1
+
+
+# --- Statistics -------------------------------------------------------------------
+
+
+def test_stats_page(
+    client, client_as, make_staff, kiosk, officer, lane, counter, clock
+):
+    ticket = take_ticket(actor=kiosk, lane=lane("A"))
+    call_next(actor=officer, counter=counter(1))
+    start_service(actor=officer, ticket=ticket)
+    assert client.get("/antrian/statistik/").status_code == 302
+    helpdesk = client_as(make_staff(office="MPP-64.02.06", role="helpdesk_officer"))
+    assert helpdesk.get("/antrian/statistik/").status_code == 403
+    helpdesk.logout()
+    camat = client_as(make_staff(office="MPP-64.02.06", role="leader"))
+    page = camat.get("/antrian/statistik/?tanggal=2026-03-02")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Administrasi Kependudukan" in html
+    assert "Loket 1" in html
