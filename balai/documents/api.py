@@ -14,7 +14,7 @@ from balai.documents.trust import export_bundle
 
 router = Router(tags=["documents"])
 
-MAX_BODY = 16 * 1024
+MAX_BODY = 64 * 1024
 VERIFY_BODY_SCHEMA = {
     "requestBody": {
         "required": True,
