@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime
 import uuid
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from balai.accounts.auth import STAFF_AUTH, api_actor
+from balai.accounts.auth import STAFF_AUTH, StaffSession, StaffToken, api_actor
 from balai.antrian import actions, selectors
 from balai.antrian.models import Counter, QueueLane, Ticket
 from balai.antrian.ratelimit import check_kiosk_rate
@@ -25,9 +26,25 @@ from balai.core.errors import BalaiError, NotFound
 router = Router(tags=["antrian"])
 
 
+class StaffSessionIfAny(StaffSession):
+    """The staff session, tried only when the request carries a session cookie.
+
+    Ninja's cookie auth checks CSRF before it looks for the cookie, which would
+    refuse every anonymous kiosk client (403) before `anonymous` is reached.
+    """
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
+
 def anonymous(request: HttpRequest) -> str:
     """Let a caller without a staff login through, as the office's kiosk."""
     return "anonymous"
+
+
+STAFF_OR_ANONYMOUS = [StaffToken(), StaffSessionIfAny(), anonymous]
 
 
 def _key(request: HttpRequest) -> str | None:
@@ -177,7 +194,7 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 @router.post(
     "/offices/{office_code}/tickets",
     response={201: TicketOut, 429: ErrorOut, **ERRORS},
-    auth=[*STAFF_AUTH, anonymous],
+    auth=STAFF_OR_ANONYMOUS,
 )
 def take_ticket(request: HttpRequest, office_code: str, body: TakeIn):
     """Take a number in a lane (anonymous = the office's kiosk, rate-limited)."""

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from django.test import Client
 
 from balai.antrian.actions import call_next, take_ticket
 from balai.antrian.models import Ticket
@@ -35,6 +36,22 @@ def test_anonymous_takes_a_number_as_the_kiosk(client, mpp, clock):
     assert body["status"] == "waiting"
     assert body["office"] == "MPP-64.02.06"
     assert Ticket.objects.get().source == "kiosk"
+
+
+def test_anonymous_kiosk_client_needs_no_csrf_token(mpp, clock):
+    """A kiosk client has no session: the staff session's CSRF check must not
+    refuse it (the test client skips CSRF unless told)."""
+    strict = Client(enforce_csrf_checks=True)
+    response = post(strict, f"{BASE}/offices/MPP-64.02.06/tickets", {"lane": "A"})
+    assert response.status_code == 201, response.content
+
+
+def test_a_staff_session_still_needs_csrf(make_staff, mpp, clock):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(make_staff(office="MPP-64.02.06", role="counter_officer"))
+    response = post(strict, f"{BASE}/offices/MPP-64.02.06/tickets", {"lane": "A"})
+    assert response.status_code == 403
+    assert not Ticket.objects.exists()
 
 
 def test_take_with_idempotency_key_replays(client, mpp, clock):
