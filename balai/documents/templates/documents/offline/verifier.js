@@ -123,10 +123,12 @@
 
   // --- SHA-512 (FIPS 180-4), BigInt ---------------------------------------------
   var MASK = (1n << 64n) - 1n;
+  // floor(n ** (1/k)) by Newton's method, from above.
   function iroot(n, k) {
+    var big = BigInt(k);
     var x = 1n << BigInt(Math.ceil(n.toString(2).length / k));
     for (;;) {
-      var y = ((k - 1n) * x + n / x ** (k - 1n)) / k;
+      var y = ((big - 1n) * x + n / x ** (big - 1n)) / big;
       if (y >= x) return x;
       x = y;
     }
@@ -139,8 +141,8 @@
       n++;
     }
     primes.forEach(function (p, i) {
-      SHA_K.push(iroot(BigInt(p) << 192n, 3n) & MASK);
-      if (i < 8) SHA_H.push(iroot(BigInt(p) << 128n, 2n) & MASK);
+      SHA_K.push(iroot(BigInt(p) << 192n, 3) & MASK);
+      if (i < 8) SHA_H.push(iroot(BigInt(p) << 128n, 2) & MASK);
     });
   })();
   function rotr(x, n) { return ((x >> n) | (x << (64n - n))) & MASK; }
