@@ -10,11 +10,35 @@ import shutil
 import subprocess
 import sys
 
-NEEDED = {"chromium": "chromium", "pdftoppm": "poppler-utils"}
+NEEDED = {
+    "chromium": "chromium",
+    "pdftoppm": "poppler-utils",
+    # Letters (balai.documents, WeasyPrint): Pango's FreeType backend and the
+    # DejaVu fonts the letter templates name. "lib:" and "font:" entries are
+    # looked up by name (ldconfig, fc-list), not on PATH.
+    "fc-list": "fontconfig",
+    "lib:pangoft2-1.0": "libpangoft2-1.0-0",
+    "font:DejaVu Serif": "fonts-dejavu-core",
+}
+
+
+def present(tool: str) -> bool:
+    if tool.startswith("lib:"):
+        import ctypes.util
+
+        return ctypes.util.find_library(tool[4:]) is not None
+    if tool.startswith("font:"):
+        if shutil.which("fc-list") is None:
+            return False
+        found = subprocess.run(
+            ["fc-list", tool[5:]], capture_output=True, text=True, check=False
+        )
+        return bool(found.stdout.strip())
+    return shutil.which(tool) is not None
 
 
 def main() -> int:
-    missing = [pkg for tool, pkg in NEEDED.items() if shutil.which(tool) is None]
+    missing = [pkg for tool, pkg in NEEDED.items() if not present(tool)]
     if not missing:
         return 0
     if os.geteuid() != 0:
