@@ -28,7 +28,7 @@ from balai.regions.models import Office, OfficeKind
 from balai.registry.models import Resident, ResidentStatus
 from balai.registry.names import name_key
 from balai.services import calendar as cal
-from balai.services import files, notifications, register, sla, workflow
+from balai.services import files, letters, notifications, register, sla, workflow
 from balai.services.catalogue import SEED_SERVICES, SIAK_OUTPUTS
 from balai.services.models import (
     IKM_ELEMENTS,
@@ -86,7 +86,13 @@ EDITABLE_FIELDS = (
     "sort_order",
     "max_subjects",
 )
-FIXED_FIELDS = ("code", "workflow", "register_effect", "subject_kind")
+FIXED_FIELDS = (
+    "code",
+    "workflow",
+    "register_effect",
+    "subject_kind",
+    "document_kind",
+)
 
 
 def siak_office_code() -> str:
@@ -218,10 +224,17 @@ def create_service(
             "Kode layanan wajib diisi dan belum dipakai.", code="service_code_taken"
         )
     clean = validate_service_values(dict(values))
+    document_kind = str(values.get("document_kind") or "")
+    if document_kind and clean["workflow"] != WorkflowKind.OFFICE_LETTER:
+        raise BalaiError(
+            "Hanya layanan surat kantor yang menerbitkan surat sendiri.",
+            code="document_kind_not_letter",
+        )
     service = Service(
         code=code,
         workflow=clean["workflow"],
         register_effect=values.get("register_effect", "") or "",
+        document_kind=document_kind,
         subject_kind=values.get("subject_kind") or SubjectKind.RESIDENT,
         revision=1,
         **{k: clean[k] for k in EDITABLE_FIELDS if k in clean},
@@ -930,6 +943,10 @@ def transition_application(
     register_data = register.on_step(actor=actor, application=app, step=step, note=note)
     if register_data:
         data["register"] = register_data
+    if step.name == "issue" and app.workflow == WorkflowKind.OFFICE_LETTER:
+        letter = letters.issue_letter(actor=actor, application=app)
+        if letter:
+            data["document"] = letter
     if step.target == Status.REJECTED:
         app.decision_note = note.strip()
     if step.moves_to == workflow.TO_DISDUKCAPIL:

@@ -113,6 +113,7 @@ class ServiceOut(Schema):
     offered_at_counter: bool
     siak_outputs: list[str]
     legal_basis: str
+    document_kind: str
     is_active: bool
     revision: int
 
@@ -157,6 +158,7 @@ class ServiceIn(Schema):
     availability: str
     siak_outputs: list[str] = []
     legal_basis: str = ""
+    document_kind: str = ""
     is_active: bool = True
     sort_order: int = 100
     note: str = ""

@@ -610,6 +610,7 @@ SEED_SERVICES: list[dict[str, Any]] = [
     {
         **LETTER,
         "code": "sktm",
+        "document_kind": "sktm",
         "name": "Surat Keterangan Tidak Mampu (SKTM)",
         "name_en": "Certificate of low income (SKTM)",
         "requirements": [KK_REQ, KTP_REQ],
@@ -637,6 +638,7 @@ SEED_SERVICES: list[dict[str, Any]] = [
     {
         **LETTER,
         "code": "sku",
+        "document_kind": "usaha",
         "name": "Surat Keterangan Usaha (SKU)",
         "name_en": "Business certificate (SKU)",
         "requirements": [KK_REQ, KTP_REQ],
@@ -663,6 +665,7 @@ SEED_SERVICES: list[dict[str, Any]] = [
     {
         **LETTER,
         "code": "domisili",
+        "document_kind": "domisili",
         "name": "Surat Keterangan Domisili",
         "name_en": "Certificate of domicile",
         "requirements": [KK_REQ, KTP_REQ],
@@ -679,6 +682,7 @@ SEED_SERVICES: list[dict[str, Any]] = [
     {
         **LETTER,
         "code": "surat-pengantar",
+        "document_kind": "pengantar",
         "name": "Surat Pengantar dari desa/kelurahan",
         "name_en": "Cover letter from the village (surat pengantar)",
         "requirements": [KTP_REQ],

@@ -135,6 +135,10 @@ class Service(TimestampedModel):
     legal_basis = models.CharField(
         _("dasar hukum"), max_length=255, blank=True, default=""
     )
+    # For an office letter: the kind of letter the documents app issues.
+    document_kind = models.CharField(
+        _("jenis surat"), max_length=16, blank=True, default=""
+    )
     is_active = models.BooleanField(_("aktif"), default=True)
     # The catalogue revision: one ServiceVersion row per change.
     revision = models.PositiveIntegerField(_("revisi"), default=0)

@@ -55,6 +55,26 @@ def _clear_cache():
 
 
 @pytest.fixture
+def letter_keys(db, settings, tmp_path):
+    """`letter_keys()`: make the signing keys the documents app signs letters
+    with (its own command), valid from now (call it after setting the clock)."""
+    from django.core.management import call_command
+
+    from balai.documents import trust
+
+    settings.BALAI_KEY_DIR = tmp_path / "keys"
+    settings.BALAI_DOCUMENT_STORE = tmp_path / "dokumen"
+
+    def make():
+        trust.invalidate()
+        call_command("keys_init_root", verbosity=0, stdout=io.StringIO())
+        trust.invalidate()
+
+    yield make
+    trust.invalidate()
+
+
+@pytest.fixture
 def catalogue(db, system_actor):
     from balai.services.actions import load_catalogue
     from balai.services.models import Service

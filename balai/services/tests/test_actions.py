@@ -597,9 +597,10 @@ def test_revision_stops_the_clock(
 
 
 def test_completion_on_time_and_late(
-    resident, citizen, apply_online, officer_at, step, clock
+    resident, citizen, apply_online, officer_at, step, clock, letter_keys
 ):
     clock("2026-03-02 09:00")
+    letter_keys()
     _, actor = citizen(resident())
     app = apply_online(
         actor,
@@ -621,6 +622,13 @@ def test_completion_on_time_and_late(
     app = step(clerk, app, "issue")
     assert app.completed_at is not None
     assert app.on_time is False
+    # The letter was issued by the documents app: numbered, signed, stored.
+    from balai.documents.models import IssuedDocument
+
+    letter = app.events.get(transition="issue").data["document"]
+    document = IssuedDocument.objects.get(pk=letter["id"])
+    assert document.application_ref == app.number
+    assert letter["kind"] == "usaha"
     step(actor, app, "collect")
 
 
