@@ -156,8 +156,9 @@ def test_totp_setup_then_access(client, make_staff, otp_required):
 
 
 def test_totp_verification_unlocks_staff_pages(
-    client, make_staff, otp_required, totp_device
+    client, make_staff, otp_required, totp_device, settings
 ):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 60  # a throttle no slow run outlasts
     user = make_staff(office=TENGGARONG, role="helpdesk_officer")
     device = totp_device(user)
     client.force_login(user)
