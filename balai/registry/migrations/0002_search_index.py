@@ -1,19 +1,22 @@
-"""The name-search index over registry_resident.name_key.
+"""The name-search index over registry_resident.name_key (decision 0004).
 
-PostgreSQL: pg_trgm and a GIN trigram index (`name_key % query`, similarity).
+A word index and its vocabulary, kept in step with the table by triggers, so
+a name written by any path (actions, bulk_create, sync) is searchable at
+commit:
 
-SQLite: an FTS5 word index over name_key (external content on
-registry_resident, content_rowid = rowid), its vocabulary (fts5vocab: each
-word and how many residents have it), and a stamp that changes with every
-name written, so a process knows when its cached vocabulary is stale.
-Triggers keep both in step, so a row written by any path (actions,
-bulk_create, sync) is searchable at commit. See docs/decisions/0004.
+- PostgreSQL: a GIN index on to_tsvector('simple', name_key), and the table
+  registry_resident_word (every word ever indexed, numbered; the highest
+  number tells a process its cached vocabulary is stale), filled by
+  statement-level triggers with transition tables;
+- SQLite: an FTS5 table (ascii tokenizer, external content on
+  registry_resident, content_rowid = rowid), its fts5vocab, and a stamp
+  that changes with every name written.
 
 Later registry migrations depend on this one so the graph never forks. A
 later migration that rebuilds registry_resident on SQLite (Django does for
 some ALTERs) drops the triggers with the old table: end it with
-`RunPython(balai.registry.search.install_search_index)`; the tests check the
-triggers are there.
+`RunPython(lambda apps, se: install_search_index(se.connection))` from
+balai.registry.search; the tests check the triggers are there.
 """
 
 from django.db import migrations

@@ -8,6 +8,7 @@ from django.db import connection
 
 from balai.core.errors import BalaiError, PermissionDenied
 from balai.registry.search import (
+    PG_TRIGGERS,
     SQLITE_TRIGGERS,
     install_search_index,
     search_residents,
@@ -309,9 +310,15 @@ def test_index_is_installed_and_reinstalling_is_harmless(make_resident, registra
             assert set(SQLITE_TRIGGERS) <= {r[0] for r in cursor.fetchall()}
         else:
             cursor.execute(
+                "SELECT tgname FROM pg_trigger "
+                "WHERE tgrelid = 'registry_resident'::regclass"
+            )
+            assert set(PG_TRIGGERS) <= {r[0] for r in cursor.fetchall()}
+            cursor.execute(
                 "SELECT indexdef FROM pg_indexes WHERE tablename = 'registry_resident'"
             )
-            assert any("gin_trgm_ops" in r[0] for r in cursor.fetchall())
+            assert any("to_tsvector" in r[0] for r in cursor.fetchall())
     wanted = make_resident(name="Dayang Kartini")
     install_search_index()
     assert ids(search_residents(registrar, "Dayang Kartini")) == [wanted.id]
+    assert ids(search_residents(registrar, "Dayang Kartono")) == [wanted.id]
