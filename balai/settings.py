@@ -124,6 +124,9 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    # django-ninja as an app: its docs page then uses its own static Swagger UI
+    # and no inline script, instead of a CDN copy (CSP, offline kecamatan nodes).
+    "ninja",
     "balai.core",
     "balai.regions",
     "balai.accounts",
@@ -141,6 +144,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "balai.core.middleware.RequestLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Indonesian first: ignore the browser's Accept-Language (docs/decisions/0001).
+    "balai.core.i18n.IndonesianFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
