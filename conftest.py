@@ -10,12 +10,31 @@ from balai.core.actors import Actor
 
 _counter = itertools.count(1)
 
+# Playwright fixtures (`browser`, `page`) for tests marked `browser`.
+pytest_plugins = ["balai.core.tests.browser"]
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Load the regency's regions and offices once, through the real loader."""
+    """Load the regency's regions and offices once, through the real loader.
+
+    A transactional test (`transaction=True`, `live_server`) empties every table
+    when it ends, so transactional tests (run after the others) must not count
+    on this: they ask for the `regions` fixture below.
+    """
     with django_db_blocker.unblock():
         call_command("load_regions", verbosity=0)
+
+
+@pytest.fixture
+def regions(db):
+    """Regions and offices, also in a transactional test that follows another.
+
+    The loader skips what exists (0.1 s); after a flush it loads again (~1.5 s).
+    `serialized_rollback=True` is no substitute: after a flush without it, the
+    content types made again by post_migrate clash with those in the snapshot.
+    """
+    call_command("load_regions", verbosity=0)
 
 
 @pytest.fixture
