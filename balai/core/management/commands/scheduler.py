@@ -58,7 +58,7 @@ class Command(BaseCommand):
 
     def _tick(self) -> None:
         for name in scheduler.tick():
-            self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} antre: {name}")
+            self.stdout.write(f"{timezone.localtime():%Y-%m-%d %H:%M:%S} antre: {name}")
 
     def _list(self) -> None:
         rows = {r.name: r for r in ScheduledJob.objects.all()}
