@@ -85,6 +85,10 @@ CHOICES: dict[str, Any] = {
     "disability": Disability,
     "shdk": Shdk,
 }
+# The valid codes of each list, computed once (the bulk path checks millions).
+CHOICE_VALUES: dict[str, frozenset] = {
+    name: frozenset(choices.values) for name, choices in CHOICES.items()
+}
 TEXT_LIMITS = {
     "name": 150,
     "birth_place": 100,
@@ -176,6 +180,9 @@ class Person:
     divorce_date: datetime.date | str | None = None
     ektp_recorded: bool = False
     phone: str = ""
+
+
+PERSON_NAMES = tuple(f.name for f in fields(Person))
 
 
 @dataclass(frozen=True)
@@ -272,11 +279,14 @@ def _check_date(
     problems: Problems,
     where: str = "",
     not_before: datetime.date | None = None,
-    not_before_label: str = "",
+    not_before_label: Any = "",
+    today_: datetime.date | None = None,
 ) -> None:
+    """Note a date in the future, or one before `not_before` (whose label may
+    be a callable, translated only when needed)."""
     if day is None:
         return
-    if day > today():
+    if day > (today_ or today()):
         problems.add(
             _("%(label)s %(day)s belum terjadi (di masa depan).")
             % {"label": label.capitalize(), "day": day.strftime("%d-%m-%Y")},
@@ -289,7 +299,9 @@ def _check_date(
             % {
                 "label": label.capitalize(),
                 "day": day.strftime("%d-%m-%Y"),
-                "other": not_before_label,
+                "other": not_before_label()
+                if callable(not_before_label)
+                else not_before_label,
             },
             field=label,
             where=where,
@@ -408,8 +420,7 @@ def _address_of(obj: Resident | Family) -> Address:
 
 
 def _check_choice(name: str, value: Any, problems: Problems, where: str = "") -> Any:
-    choices = CHOICES[name]
-    if value not in choices.values:
+    if value not in CHOICE_VALUES[name]:
         problems.add(
             _("%(label)s '%(value)s' tidak ada dalam daftar SIAK.")
             % {"label": LABELS[name].capitalize(), "value": value},
@@ -419,16 +430,25 @@ def _check_choice(name: str, value: Any, problems: Problems, where: str = "") ->
     return value
 
 
+def _birth_date_label() -> str:
+    return _("tanggal lahir")
+
+
 def clean_person(
-    person: Person, problems: Problems, *, where: str = ""
+    person: Person,
+    problems: Problems,
+    *,
+    where: str = "",
+    today_: datetime.date | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """Validate a person; return his values and the flags his NIK earns."""
+    today_ = today_ or today()
     values: dict[str, Any] = {}
-    for f in fields(Person):
-        value = getattr(person, f.name)
-        if isinstance(value, str):
+    for name in PERSON_NAMES:
+        value = getattr(person, name)
+        if value.__class__ is str:
             value = value.strip()
-        values[f.name] = value
+        values[name] = value
     if not values["name"]:
         problems.add(_("Nama lengkap wajib diisi."), field="name", where=where)
     for name, limit in TEXT_LIMITS.items():
@@ -452,7 +472,13 @@ def clean_person(
     ):
         problems.add(_("Tanggal lahir wajib diisi."), field="birth_date", where=where)
     if birth is not None:
-        _check_date(birth, label=LABELS["birth_date"], problems=problems, where=where)
+        _check_date(
+            birth,
+            label=LABELS["birth_date"],
+            problems=problems,
+            where=where,
+            today_=today_,
+        )
         if birth < EARLIEST_BIRTH:
             problems.add(
                 _("Tanggal lahir %(day)s tidak mungkin.")
@@ -470,7 +496,8 @@ def clean_person(
             problems=problems,
             where=where,
             not_before=birth,
-            not_before_label=_("tanggal lahir"),
+            not_before_label=_birth_date_label,
+            today_=today_,
         )
     if values["phone"] and not values["phone"].lstrip("+").isdigit():
         problems.add(
@@ -490,7 +517,7 @@ def clean_person(
         findings = validate_nik(
             nik,
             birth_date=birth,
-            sex=values["sex"] if values["sex"] in Sex.values else None,
+            sex=values["sex"] if values["sex"] in CHOICE_VALUES["sex"] else None,
         )
         for finding in impossible(findings):
             problems.add(finding.message, field="nik", where=where)
@@ -1757,8 +1784,12 @@ def register_residents_bulk(
     niks: dict[str, str] = {}
     kks: dict[str, str] = {}
     cleaned: list[tuple[Address, list[tuple[dict, list[str], Member]]]] = []
+    family_where = _("KK ke-%(i)d")
+    member_where = _("KK ke-%(i)d anggota ke-%(j)d")
+    day = today()
+    arrival_label = _("tanggal datang")
     for i, fam in enumerate(families, start=1):
-        where = _("KK ke-%(i)d") % {"i": i}
+        where = family_where % {"i": i}
         address = _clean_address(fam.address, problems, where)
         if address.village not in villages:
             problems.add(
@@ -1796,9 +1827,9 @@ def register_residents_bulk(
             )
         people = []
         for j, member in enumerate(fam.members, start=1):
-            at = _("KK ke-%(i)d anggota ke-%(j)d") % {"i": i, "j": j}
-            values, flags = clean_person(member.person, problems, where=at)
-            if member.shdk not in Shdk.values:
+            at = member_where % {"i": i, "j": j}
+            values, flags = clean_person(member.person, problems, where=at, today_=day)
+            if member.shdk not in CHOICE_VALUES["shdk"]:
                 _check_choice("shdk", member.shdk, problems, at)
             if member.kind not in (K.REGISTRATION, K.ARRIVAL):
                 problems.add(
@@ -1809,11 +1840,12 @@ def register_residents_bulk(
             if member.occurred_on and values.get("birth_date"):
                 _check_date(
                     member.occurred_on,
-                    label=_("tanggal datang"),
+                    label=arrival_label,
                     problems=problems,
                     where=at,
                     not_before=values["birth_date"],
-                    not_before_label=_("tanggal lahir"),
+                    not_before_label=_birth_date_label,
+                    today_=day,
                 )
             nik = values.get("nik")
             if nik:
@@ -1847,7 +1879,8 @@ def register_residents_bulk(
     problems.raise_if_any("bulk_invalid")
 
     result = BulkResult(group_id=new_id())
-    now = timezone.now()
+    # Whole seconds: see balai.registry.bulk (change payloads built in SQL).
+    now = timezone.now().replace(microsecond=0)
     family_template = full_row(Family, {})
     resident_template = full_row(Resident, {})
     event_template = full_row(LifeEvent, {})

@@ -2,26 +2,32 @@
 
 On PostgreSQL the rows go in with ``COPY`` (psycopg's ``cursor.copy``); on
 other databases with ``bulk_create``. The change records that sync ships are
-written beside them: through `balai.core.changelog.log_changes` on the ORM
-path, and on the COPY path as the very rows `log_changes` would write (same
-sequence reservation, same payload, same routing) — the tests compare the two.
+written beside them:
+
+- on the ORM path through `balai.core.changelog.log_changes`;
+- on the COPY path as the very rows `log_changes` would write: the same
+  sequence numbers (reserved with the change log's own `_reserve`), the same
+  routing, and the same payload (every concrete field by attname, as
+  `balai.core.serialize.model_payload` makes it), built by PostgreSQL from the
+  rows just copied (``to_jsonb``) instead of in Python. The tests compare the
+  stored payloads with `model_payload` of the reloaded rows.
+
+Timestamps written here are whole seconds, so that PostgreSQL's JSON text of a
+timestamp and Python's ``isoformat`` are the same characters.
 """
 
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
-from django.utils import timezone
 
 from balai.core.changelog import _reserve, log_changes
 from balai.core.models import ChangeOp, ChangeRecord
-from balai.core.serialize import json_value
-
-BATCH = 5000
 
 
 def use_copy() -> bool:
@@ -40,8 +46,9 @@ def _copy(table: str, columns: Sequence[str], rows: Any) -> None:
             f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN"
         ) as copy,
     ):
+        write = copy.write_row
         for row in rows:
-            copy.write_row(row)
+            write(row)
 
 
 def insert(
@@ -60,66 +67,69 @@ def insert(
         )
         log_changes(objs, op=ChangeOp.UPSERT, routes=routes)
         return
-    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    get = operator.itemgetter(*[f.attname for f in fields])
+    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
 
     def values(row: dict[str, Any]) -> tuple:
-        return tuple(
-            json.dumps(row[f.attname]) if f.attname in json_fields else row[f.attname]
-            for f in fields
-        )
+        out = get(row)
+        if not json_at:
+            return out
+        out = list(out)
+        for i in json_at:
+            out[i] = json.dumps(out[i])
+        return out
 
     _copy(model._meta.db_table, [f.column for f in fields], map(values, rows))
-    _copy_changes(model, rows, fields, routes)
+    _changes_from_rows(model, rows, fields, routes)
 
 
-def _copy_changes(
+def _changes_from_rows(
     model: type[models.Model],
     rows: Sequence[dict[str, Any]],
     fields: list[models.Field],
     routes: Sequence[tuple[str, str]],
 ) -> None:
-    """Write the change records `log_changes` would write for these rows."""
+    """Write, from the rows just copied, the change records `log_changes`
+    would write for them."""
     epoch, first = _reserve(len(rows))
-    label = model._meta.label_lower
-    node = settings.BALAI_NODE
-    now = timezone.now()
-    names = [f.attname for f in fields]
-    pk = model._meta.pk.attname
-
-    def change(i: int, row: dict[str, Any], route: tuple[str, str]) -> tuple:
-        payload = {name: json_value(row[name]) for name in names}
-        return (
-            node,
-            epoch,
-            first + i,
-            label,
-            str(row[pk]),
-            ChangeOp.UPSERT.value,
-            json.dumps(payload),
-            route[0],
-            route[1],
-            now,
+    pk = model._meta.pk
+    qn = connection.ops.quote_name
+    # Every concrete field under its attname, as model_payload has it.
+    selected = ", ".join(f"t.{qn(f.column)} AS {qn(f.attname)}" for f in fields)
+    change = ChangeRecord._meta.db_table
+    table = model._meta.db_table
+    pk_type = "uuid" if isinstance(pk, models.UUIDField) else "bigint"
+    sql = f"""
+        INSERT INTO {qn(change)}
+            (node, epoch, seq, model, object_id, op, payload,
+             office_code, region_code, created_at)
+        SELECT %s, %s, %s + o.n - 1, %s, o.id::text, %s, x.payload,
+               o.office, o.region, now()
+        FROM unnest(%s::{pk_type}[], %s::text[], %s::text[])
+             WITH ORDINALITY AS o(id, office, region, n)
+        CROSS JOIN LATERAL (
+            SELECT to_jsonb(s) AS payload FROM (
+                SELECT {selected} FROM {qn(table)} t WHERE t.{qn(pk.column)} = o.id
+            ) s
+        ) x
+        ORDER BY o.n
+    """  # noqa: S608 - names from the model, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                settings.BALAI_NODE,
+                epoch,
+                first,
+                model._meta.label_lower,
+                ChangeOp.UPSERT.value,
+                [row[pk.attname] for row in rows],
+                [route[0] for route in routes],
+                [route[1] for route in routes],
+            ],
         )
-
-    _copy(
-        ChangeRecord._meta.db_table,
-        [
-            "node",
-            "epoch",
-            "seq",
-            "model",
-            "object_id",
-            "op",
-            "payload",
-            "office_code",
-            "region_code",
-            "created_at",
-        ],
-        (
-            change(i, row, route)
-            for i, (row, route) in enumerate(zip(rows, routes, strict=True))
-        ),
-    )
+        if cursor.rowcount != len(rows):
+            raise RuntimeError("change records do not match the rows written")
 
 
 def full_row(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:

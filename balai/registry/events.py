@@ -368,25 +368,34 @@ def encode(field_kinds: Mapping[str, str], values: Mapping[str, Any]) -> dict:
     return out
 
 
-def _decode(kind: str, raw: Any) -> Any:
-    if raw is None:
-        return None
-    if kind == _DATE:
-        return datetime.date.fromisoformat(raw) if isinstance(raw, str) else raw
-    if kind == _UUID:
-        return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
-    if kind in (_INT, _OPT_INT):
-        return int(raw)
-    if kind == _BOOL:
-        return bool(raw)
-    return str(raw)
+def _as_date(raw: Any) -> datetime.date:
+    return datetime.date.fromisoformat(raw) if raw.__class__ is str else raw
+
+
+def _as_uuid(raw: Any) -> uuid.UUID:
+    return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
+
+
+_DECODERS: dict[str, Callable[[Any], Any]] = {
+    _DATE: _as_date,
+    _UUID: _as_uuid,
+    _INT: int,
+    _OPT_INT: int,
+    _BOOL: bool,
+    _STR: str,
+    _OPT_STR: str,
+}
 
 
 def decode(field_kinds: Mapping[str, str], raw: Mapping[str, Any]) -> dict:
+    """Return an event's "set" values as Python values."""
+    out = {}
     try:
-        return {name: _decode(field_kinds[name], value) for name, value in raw.items()}
+        for name, value in raw.items():
+            out[name] = None if value is None else _DECODERS[field_kinds[name]](value)
     except (KeyError, ValueError, TypeError) as exc:
         raise BrokenHistory(f"nilai tidak terbaca: {exc}") from exc
+    return out
 
 
 # --- The fold -------------------------------------------------------------------

@@ -4,6 +4,7 @@ actions, the bulk path and the rebuild."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from balai.core.errors import BalaiError
@@ -41,8 +42,10 @@ class Offices:
         return office
 
 
+@functools.lru_cache(maxsize=100_000)
 def name_key(name: str) -> str:
-    """Return the folded name stored beside the name for search."""
+    """Return the folded name stored beside the name for search (the fold is
+    pure, and names repeat: remembered for the bulk path)."""
     return fold_name(name)[:150]
 
 
