@@ -7,6 +7,7 @@ import datetime
 import uuid
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -72,7 +73,8 @@ def kiosk(request: HttpRequest, office_code: str) -> HttpResponse:
         {
             "office": office,
             "buttons": buttons,
-            "open": actions.kiosk_open(office),
+            "open": actions.kiosk_open(office)
+            or not getattr(settings, "BALAI_ANTRIAN_ENFORCE_HOURS", True),
         },
     )
 

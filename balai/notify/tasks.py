@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django_tasks import task
 
+from balai.core.scheduler import register_periodic
 from balai.notify.sending import send_due_messages, send_message
 
 
@@ -39,10 +40,4 @@ def retry_interval() -> timedelta:
     return timedelta(seconds=int(getattr(settings, "BALAI_NOTIFY_RETRY_SECONDS", 60)))
 
 
-try:
-    from balai.core.scheduler import register_periodic
-except ImportError:  # pragma: no cover - a node without the scheduler module
-    register_periodic = None
-
-if register_periodic is not None:
-    register_periodic(RETRY_JOB, task=retry_due, every=retry_interval)
+register_periodic(RETRY_JOB, task=retry_due, every=retry_interval)

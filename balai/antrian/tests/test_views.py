@@ -233,3 +233,20 @@ def test_stats_page(
     html = page.content.decode()
     assert "Administrasi Kependudukan" in html
     assert "Loket 1" in html
+
+
+def test_kiosk_says_closed_only_when_hours_are_enforced(client, mpp, clock, settings):
+    import datetime
+
+    from .conftest import WITA
+
+    clock.now = datetime.datetime(2026, 3, 7, 10, 0, tzinfo=WITA)  # Saturday
+    settings.BALAI_ANTRIAN_ENFORCE_HOURS = False
+    assert (
+        "sedang tutup"
+        not in client.get("/antrian/MPP-64.02.06/anjungan/").content.decode()
+    )
+    settings.BALAI_ANTRIAN_ENFORCE_HOURS = True
+    assert (
+        "sedang tutup" in client.get("/antrian/MPP-64.02.06/anjungan/").content.decode()
+    )

@@ -17,10 +17,13 @@ def queue(actor, recipient):
     )
 
 
-def test_retry_job_is_registered_with_the_scheduler():
-    scheduler = pytest.importorskip("balai.core.scheduler")
-    names = [job.name for job in scheduler.registered_jobs()]
-    assert RETRY_JOB in names
+def test_retry_job_is_registered_with_the_scheduler(settings):
+    from balai.core.scheduler import registered_jobs
+
+    [job] = [job for job in registered_jobs() if job.name == RETRY_JOB]
+    assert job.task is retry_due
+    settings.BALAI_NOTIFY_RETRY_SECONDS = 30
+    assert job.current_interval().total_seconds() == 30
 
 
 def test_retry_task_sends_what_is_due(system_actor, templates):
