@@ -434,6 +434,8 @@ def upload_attachment(
         raise PermissionDenied()
     if kind not in AttachmentKind.values:
         raise BalaiError("Jenis lampiran tidak dikenal.", code="attachment_kind")
+    if kind == AttachmentKind.SIAK_DOCUMENT:
+        actor.require_role(Role.REGISTRY_OFFICER, Role.REGISTRAR)
     clean = files.clean_upload(file)
     if kind == AttachmentKind.SIAK_DOCUMENT and clean.content_type != files.PDF:
         raise BalaiError(

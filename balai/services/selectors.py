@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from balai.accounts.models import Role
@@ -120,9 +120,11 @@ def inbox(
     )
     if status:
         qs = qs.filter(status=status)
+    # Held and paused work (no due date) after the running clocks, on every
+    # database (SQLite sorts NULL first, PostgreSQL last).
     return qs.order_by(
         "held_for_identity",
-        "due_date",
+        F("due_date").asc(nulls_last=True),
         "submitted_at",
     )[:limit]
 

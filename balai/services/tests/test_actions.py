@@ -506,6 +506,15 @@ def test_siak_document_must_be_a_pdf(dukcapil_officer, upload):
     assert exc.value.code == "siak_document_not_pdf"
 
 
+def test_only_disdukcapil_staff_upload_siak_documents(
+    resident, citizen, counter, upload
+):
+    _, actor = citizen(resident())
+    for who in (actor, counter):
+        with pytest.raises(PermissionDenied):
+            upload(who, kind=AttachmentKind.SIAK_DOCUMENT)
+
+
 # --- Optimistic locking -------------------------------------------------------
 
 

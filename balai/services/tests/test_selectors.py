@@ -151,3 +151,13 @@ def test_status_mismatches_finds_an_edited_row(tenggarong_apps):
     assert selectors.status_mismatches() == []
     Application.objects.filter(pk=early.pk).update(status=Status.ISSUED)
     assert selectors.status_mismatches() == [early.number]
+
+
+def test_inbox_puts_paused_work_after_running_clocks(
+    tenggarong_apps, counter, step, clock
+):
+    early, counter_app, late = tenggarong_apps
+    clock("2026-03-03 10:00")
+    step(counter, early, "start_verification")
+    step(counter, early, "request_revision", note="Foto buram")
+    assert list(selectors.inbox(actor=counter)) == [counter_app, late, early]
