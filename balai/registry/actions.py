@@ -348,7 +348,7 @@ def _lock_resident(actor: Actor, resident: Resident | uuid.UUID | str) -> Reside
     """Return the resident, locked for this transaction, if the actor covers it."""
     pk = resident.pk if isinstance(resident, Resident) else resident
     obj = (
-        Resident.objects.select_for_update()
+        Resident.objects.select_for_update(of=("self",))
         .select_related("owner_office")
         .filter(pk=pk)
         .first()
@@ -362,7 +362,7 @@ def _lock_resident(actor: Actor, resident: Resident | uuid.UUID | str) -> Reside
 def _lock_family(actor: Actor, family: Family | uuid.UUID | str) -> Family:
     pk = family.pk if isinstance(family, Family) else family
     obj = (
-        Family.objects.select_for_update()
+        Family.objects.select_for_update(of=("self",))
         .select_related("owner_office")
         .filter(pk=pk)
         .first()
@@ -1587,7 +1587,7 @@ def propose_correction(
 def _decidable(actor: Actor, correction: CorrectionRequest) -> CorrectionRequest:
     actor.require_role(*APPROVER_ROLES)
     correction = (
-        CorrectionRequest.objects.select_for_update()
+        CorrectionRequest.objects.select_for_update(of=("self",))
         .select_related("resident", "owner_office")
         .filter(pk=correction.pk)
         .first()
