@@ -43,6 +43,9 @@ fold_name = name_key
 CANDIDATE_LIMIT = 200
 # Below this re-score (0-100) a candidate is noise, not a match.
 MIN_SCORE = 55.0
+# Names whose letters, spaces aside, agree at least this much (0-100) are the
+# same name spaced differently.
+SPACING_MIN = 90.0
 MIN_QUERY_LETTERS = 3
 MAX_PER_PAGE = 100
 # SQLite: the FTS5 word index over name_key.
@@ -104,6 +107,9 @@ class SearchPage:
     per_page: int
     total: int
     filters: dict[str, Any] = field(default_factory=dict)
+    # True when the candidates ran out before the matches did: more people
+    # match than `total`; a filter (desa, age) narrows them.
+    capped: bool = False
 
     @property
     def num_pages(self) -> int:
@@ -256,8 +262,18 @@ def _max_edits(word: str) -> int:
 
 
 def _expand(word: str, vocabulary: _Vocabulary) -> list[str]:
-    """Return the indexed words within a typo or two of `word`, nearest first."""
-    edits = _max_edits(word)
+    """Return the indexed words within a typo or two of `word`, nearest first.
+
+    A short word with no indexed word near it gets one more typo of room
+    ("rniw" for "rini").
+    """
+    found = _near(word, vocabulary, _max_edits(word))
+    if not found and 3 <= len(word) <= 4:
+        found = _near(word, vocabulary, 2)
+    return found
+
+
+def _near(word: str, vocabulary: _Vocabulary, edits: int) -> list[str]:
     found: list[tuple[int, int, str]] = []
     for length in range(len(word) - edits, len(word) + edits + 1):
         bucket = vocabulary.by_length.get(length)
@@ -427,19 +443,14 @@ def _candidate_ids(qs: QuerySet[Resident], key: str) -> list[uuid.UUID]:
 
 
 def _coverage(query_key: str, candidate_key: str) -> float:
-    """Return how well the query's words are found among the candidate's (0-100).
-
-    Asymmetric on purpose: a candidate with more names than typed ("Siti
-    Aminah" finds "Siti Aminah binti Ahmad") covers the query; a candidate
-    with fewer does not cover the words it lacks.
-    """
+    """Return how well the query's words are found among the candidate's (0-100),
+    each query word weighed by its length."""
     words = candidate_key.split()
     if not words:
         return 0.0
     total = weight = 0.0
     for word in query_key.split():
-        best = max(fuzz.ratio(word, w) for w in words)
-        total += best * len(word)
+        total += max(fuzz.ratio(word, w) for w in words) * len(word)
         weight += len(word)
     return total / weight if weight else 0.0
 
@@ -447,15 +458,21 @@ def _coverage(query_key: str, candidate_key: str) -> float:
 def score(query_key: str, candidate_key: str) -> float:
     """Return how well a candidate's key matches the query's key (0-100).
 
-    The whole-name ratio leads; spacing ("Nur Hayati" / "Nurhayati"), word
-    order, and a query that names only some of the person's names still score
-    high, but below the same name in full.
+    Word by word, both ways: the query's words found in the name count most
+    ("Siti Aminah" finds "Siti Aminah binti Ahmad" well), the name's words
+    explained by the query less (so "Siti Aminah" itself comes first, and
+    "Siti" alone well after). Spacing ("Nur Hayati" / "Nurhayati") counts
+    when the letters all but agree. The plain ratio only breaks ties (the
+    same words in another order come just after).
     """
-    whole = fuzz.ratio(query_key, candidate_key)
+    words = 0.75 * _coverage(query_key, candidate_key) + 0.25 * _coverage(
+        candidate_key, query_key
+    )
     spacing = fuzz.ratio(compact_key(query_key), compact_key(candidate_key))
-    reordered = fuzz.token_sort_ratio(query_key, candidate_key)
-    partial = 0.9 * _coverage(query_key, candidate_key) + 0.1 * whole
-    return max(whole, 0.99 * spacing, 0.99 * reordered, partial)
+    if spacing < SPACING_MIN:
+        spacing = 0.0
+    whole = fuzz.ratio(query_key, candidate_key)
+    return 0.98 * max(words, spacing) + 0.02 * whole
 
 
 def _row(values: dict[str, Any], today: datetime.date, score_: float) -> ResidentRow:
@@ -563,6 +580,7 @@ def search_residents(
         per_page=per_page,
         total=len(scored),
         filters=filters,
+        capped=len(ids) >= CANDIDATE_LIMIT,
     )
 
 
