@@ -87,7 +87,7 @@ class IssuedDocument(OwnedModel):
     signer_posting_id = models.UUIDField(null=True, blank=True)
     key_id = models.CharField(_("kunci"), max_length=16)
     qr_text = models.CharField(_("isi QR"), max_length=400)
-    # SHA-256 (hex, first 32) of the signed QR facts: the id revocations name.
+    # SHA-512 (hex, first 32) of the signed QR body: the id revocations name.
     digest = models.CharField(max_length=32, unique=True)
     template = models.CharField(_("templat"), max_length=64)
     pdf_sha256 = models.CharField(max_length=64)

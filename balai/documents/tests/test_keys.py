@@ -61,6 +61,10 @@ def test_init_root_writes_private_keys_0600_and_certifies_the_regency(db):
     assert "PRIVATE" not in output
     with pytest.raises(CommandError):
         run("keys_init_root")
+    before = root_path.read_bytes()
+    assert "sudah ada" in run("keys_init_root", "--if-missing")
+    assert root_path.read_bytes() == before
+    assert KeyCertificate.objects.count() == 1
 
 
 def test_a_key_file_readable_by_others_is_refused(root_key):

@@ -22,9 +22,28 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         add_root_key_argument(parser)
         parser.add_argument("--no-node-key", action="store_true")
+        parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="Tidak berbuat apa-apa bila kunci akar sudah ada (untuk demo/skrip).",
+        )
         parser.add_argument("--days", type=int, default=None)
 
-    def handle(self, *args, root_key=None, no_node_key=False, days=None, **options):
+    def handle(
+        self,
+        *args,
+        root_key=None,
+        no_node_key=False,
+        days=None,
+        if_missing=False,
+        **options,
+    ):
+        if if_missing and (
+            keys.load_root_public() is not None
+            or (root_key or keys.root_key_path()).exists()
+        ):
+            self.stdout.write("Kunci akar sudah ada; tidak ada yang diubah.")
+            return
         try:
             root = keys.create_root_key(root_key)
         except keys.KeyProblem as exc:
