@@ -110,6 +110,10 @@ BALAI_ANTRIAN_ENFORCE_HOURS = env_flag(
 BALAI_PUBLIC_URL = os.environ.get("BALAI_PUBLIC_URL", "http://localhost:8000")
 BALAI_LETTER_TEMPLATE_DIR = os.environ.get("BALAI_LETTER_TEMPLATE_DIR", "")
 BALAI_KECAMATAN_NODES = os.environ.get("BALAI_KECAMATAN_NODES", "")
+# Where SIAK PDFs and issued letters are kept (content-addressed, outside the
+# web root), and how many verifications one IP may ask for ("count/seconds").
+BALAI_DOCUMENT_STORE = os.environ.get("BALAI_DOCUMENT_STORE", "")
+BALAI_VERIFY_RATE = os.environ.get("BALAI_VERIFY_RATE", "30/60")
 
 # --- Applications -----------------------------------------------------------------
 INSTALLED_APPS = [
