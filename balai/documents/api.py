@@ -10,6 +10,7 @@ from ninja import Router, Schema
 from balai.accounts.auth import STAFF_AUTH, api_actor
 from balai.core.errors import BalaiError
 from balai.documents import actions, ratelimit, selectors
+from balai.documents.keys import KeyProblem
 from balai.documents.trust import export_bundle
 
 router = Router(tags=["documents"])
@@ -140,7 +141,7 @@ def trust_bundle(request: HttpRequest):
     certificates, key revocations, the latest revocation list and the offices."""
     try:
         bundle = export_bundle()
-    except Exception as exc:
+    except KeyProblem as exc:
         raise BalaiError(
             "Kunci dokumen belum disiapkan.", code="no_trust_anchor", status_code=503
         ) from exc

@@ -206,3 +206,12 @@ def test_openapi_documents_the_verify_body(client):
     operation = schema["paths"]["/api/v1/documents/verify"]["post"]
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     assert body["required"] == ["qr_text"]
+
+
+def test_without_keys_the_trust_bundle_and_list_are_unavailable(client):
+    for path in ("/api/v1/documents/trust", "/api/v1/documents/revocations"):
+        response = client.get(path)
+        assert response.status_code == 503
+        assert set(response.json()) == {"message", "code", "extra"}
+    verdict = post(client, {"qr_text": "HTTPS://X/V/" + "A" * 160}).json()
+    assert verdict["status"] == "invalid"
