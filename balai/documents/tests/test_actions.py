@@ -1,9 +1,11 @@
 """Issuing, numbering, signing officials and revoking, through the real actions."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.utils import timezone
+from pypdf import PdfReader
 
 from balai.accounts.actions import create_posting, end_posting
 from balai.audit.models import AuditEntry
@@ -32,6 +34,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def office():
     return Office.objects.get(code=DESA)
+
+
+def pdf_text(document) -> str:
+    reader = PdfReader(io.BytesIO(storage.get(document.pdf_sha256)))
+    return " ".join(" ".join(p.extract_text() for p in reader.pages).split())
 
 
 def issue(actor, office, subject, **kw):
@@ -199,6 +206,17 @@ def test_the_signer_is_whoever_was_posted_on_the_signing_date(
         second.display_name,
         "Kepala Desa Gunung Sari",
     )
+    # And that is the name, position and NIP printed on each letter.
+    texts = [pdf_text(d) for d in (a, b, c)]
+    assert first.display_name in texts[0]
+    assert "NIP. 19700101 200003 1 001" in texts[0]
+    assert "Plt. Kepala Desa Gunung Sari," in texts[1]
+    assert acting.display_name in texts[1]
+    assert "NIP. 19800202 200501 1 002" in texts[1]
+    assert first.display_name not in texts[1]
+    assert second.display_name in texts[2]
+    assert "Plt." not in texts[2]
+    assert "NIP." not in texts[2], "a head without NIP prints none"
 
 
 def test_a_definitive_head_signs_before_an_acting_one(
