@@ -1885,96 +1885,114 @@ def register_residents_bulk(
     resident_template = full_row(Resident, {})
     event_template = full_row(LifeEvent, {})
     family_rows: list[dict] = []
-    resident_rows: list[dict] = []
+    resident_ids: list[uuid.UUID] = []
     event_rows: list[dict] = []
     family_routes: list[tuple[str, str]] = []
     resident_routes: list[tuple[str, str]] = []
     event_routes: list[tuple[str, str]] = []
     office_code = actor.office_code
+    # Numbers first (in local mode they need the database, which is busy
+    # taking rows during the COPY below).
+    prepared = []
     for fam, (address, people) in zip(families, cleaned, strict=True):
-        family_id = new_id()
         kk = fam.kk_number or None
         if kk is None and numbers.local_numbers():
             kk = numbers.allocate_kk(
                 village_code=address.village, issued_on=fam.occurred_on or entered_on
             )
-        fam_set = {"kk_number": kk, **_address_values(address)}
-        fam_event = _BulkEvent(
-            id=new_id(),
-            kind=K.REGISTRATION,
-            resident_id=None,
-            family_id=family_id,
-            seq=1,
-            occurred_on=fam.occurred_on or entered_on,
-            data={"set": fam_set},
-        )
-        fam_state = apply_event(None, fam_event)
-        route_office = offices.mpp(fam_state.kecamatan_code)
-        members: list[tuple] = []
-        for values, flags, member in people:
-            values, flags = _new_person_nik(values, flags, address.village)
-            resident_id = new_id()
-            data: dict[str, Any] = {
-                "set": encode(
-                    RESIDENT_FIELDS,
-                    {
-                        **_person_set(values),
-                        "family_id": family_id,
-                        "shdk": member.shdk,
-                        **_address_values(address),
-                    },
-                )
-            }
-            if flags:
-                data["flags_add"] = sorted(set(flags))
-                result.flagged += 1
-            if member.kind == K.ARRIVAL:
-                data["origin"] = member.origin
-            event = _BulkEvent(
+        people = [
+            (*_new_person_nik(values, flags, address.village), member)
+            for values, flags, member in people
+        ]
+        prepared.append((fam, address, kk, people))
+
+    def residents() -> Iterator[dict]:
+        """Fold each person's first event into his row; collect the KK rows
+        and the event rows on the way. Runs while the rows stream to the
+        database, so the fold overlaps with PostgreSQL's work."""
+        for fam, address, kk, people in prepared:
+            family_id = new_id()
+            fam_event = _BulkEvent(
                 id=new_id(),
-                kind=member.kind,
-                resident_id=resident_id,
-                family_id=None,
+                kind=K.REGISTRATION,
+                resident_id=None,
+                family_id=family_id,
                 seq=1,
-                occurred_on=member.occurred_on or entered_on,
-                data=data,
+                occurred_on=fam.occurred_on or entered_on,
+                data={"set": {"kk_number": kk, **_address_values(address)}},
             )
-            state = apply_event(None, event)
-            row = {
-                **resident_template,
-                **resident_row(state, offices),
-                "id": resident_id,
-                "created_at": now,
-                "updated_at": now,
-            }
-            resident_rows.append(row)
-            resident_routes.append((route_office.code, address.village))
-            members.append((resident_id, state.shdk, state.status))
-            event_rows.append(event.row(event_template, actor, result.group_id, now))
+            fam_state = apply_event(None, fam_event)
+            route = (offices.mpp(fam_state.kecamatan_code).code, address.village)
+            members: list[tuple] = []
+            for values, flags, member in people:
+                resident_id = new_id()
+                data: dict[str, Any] = {
+                    "set": encode(
+                        RESIDENT_FIELDS,
+                        {
+                            **_person_set(values),
+                            "family_id": family_id,
+                            "shdk": member.shdk,
+                            **_address_values(address),
+                        },
+                    )
+                }
+                if flags:
+                    data["flags_add"] = sorted(set(flags))
+                    result.flagged += 1
+                if member.kind == K.ARRIVAL:
+                    data["origin"] = member.origin
+                event = _BulkEvent(
+                    id=new_id(),
+                    kind=member.kind,
+                    resident_id=resident_id,
+                    family_id=None,
+                    seq=1,
+                    occurred_on=member.occurred_on or entered_on,
+                    data=data,
+                )
+                state = apply_event(None, event)
+                resident_routes.append(route)
+                members.append((resident_id, state.shdk, state.status))
+                event_rows.append(
+                    event.row(event_template, actor, result.group_id, now)
+                )
+                event_routes.append((office_code, address.village))
+                resident_ids.append(resident_id)
+                yield {
+                    **resident_template,
+                    **resident_row(state, offices),
+                    "id": resident_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            derived = derive_family(members)
+            family_rows.append(
+                {
+                    **family_template,
+                    **family_row(fam_state, offices),
+                    "id": family_id,
+                    "head_id": derived.head_id,
+                    "is_active": derived.is_active,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            family_routes.append(route)
+            event_rows.append(
+                fam_event.row(event_template, actor, result.group_id, now)
+            )
             event_routes.append((office_code, address.village))
-            result.resident_ids.append(resident_id)
-        derived = derive_family(members)
-        family_rows.append(
-            {
-                **family_template,
-                **family_row(fam_state, offices),
-                "id": family_id,
-                "head_id": derived.head_id,
-                "is_active": derived.is_active,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        family_routes.append((route_office.code, address.village))
-        event_rows.append(fam_event.row(event_template, actor, result.group_id, now))
-        event_routes.append((office_code, address.village))
-        result.family_ids.append(family_id)
+            result.family_ids.append(family_id)
+
     with _unique_guard():
+        # Foreign keys are checked at commit, so residents may go first.
+        insert(Resident, residents(), routes=resident_routes)
         insert(Family, family_rows, routes=family_routes)
-        insert(Resident, resident_rows, routes=resident_routes)
         insert(LifeEvent, event_rows, routes=event_routes)
+    result.resident_ids = resident_ids
     result.families = len(family_rows)
-    result.residents = len(resident_rows)
+    result.residents = len(resident_ids)
     result.events = len(event_rows)
     record_many(
         actor=actor,
@@ -1988,7 +2006,7 @@ def register_residents_bulk(
             "flagged": result.flagged,
             "rows_sha256": bulk_digest(
                 [r["id"] for r in family_rows],
-                [r["id"] for r in resident_rows],
+                resident_ids,
                 [r["id"] for r in event_rows],
             ),
         },

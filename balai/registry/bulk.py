@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -53,24 +53,27 @@ def _copy(table: str, columns: Sequence[str], rows: Any) -> None:
 
 def insert(
     model: type[models.Model],
-    rows: Sequence[dict[str, Any]],
+    rows: Iterable[dict[str, Any]],
     *,
     routes: Sequence[tuple[str, str]],
-) -> None:
-    """Insert `rows` (every concrete field, by attname) and log their changes."""
-    if not rows:
-        return
+) -> int:
+    """Insert `rows` (every concrete field, by attname; an iterator is
+    consumed while the rows stream in) and log their changes. `routes` holds
+    an (office code, region code) pair per row, complete once `rows` is."""
     fields = _columns(model)
     if not use_copy():
-        objs = model.objects.bulk_create(
-            [model(**row) for row in rows], batch_size=1000
-        )
-        log_changes(objs, op=ChangeOp.UPSERT, routes=routes)
-        return
+        objs = [model(**row) for row in rows]
+        if objs:
+            model.objects.bulk_create(objs, batch_size=1000)
+            log_changes(objs, op=ChangeOp.UPSERT, routes=routes)
+        return len(objs)
     get = operator.itemgetter(*[f.attname for f in fields])
     json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    pk_name = model._meta.pk.attname
+    pks: list[Any] = []
 
-    def values(row: dict[str, Any]) -> tuple:
+    def values(row: dict[str, Any]) -> Any:
+        pks.append(row[pk_name])
         out = get(row)
         if not json_at:
             return out
@@ -80,18 +83,22 @@ def insert(
         return out
 
     _copy(model._meta.db_table, [f.column for f in fields], map(values, rows))
-    _changes_from_rows(model, rows, fields, routes)
+    if pks:
+        _changes_from_rows(model, pks, fields, routes)
+    return len(pks)
 
 
 def _changes_from_rows(
     model: type[models.Model],
-    rows: Sequence[dict[str, Any]],
+    pks: Sequence[Any],
     fields: list[models.Field],
     routes: Sequence[tuple[str, str]],
 ) -> None:
     """Write, from the rows just copied, the change records `log_changes`
     would write for them."""
-    epoch, first = _reserve(len(rows))
+    if len(routes) != len(pks):
+        raise RuntimeError("one route per row")
+    epoch, first = _reserve(len(pks))
     pk = model._meta.pk
     qn = connection.ops.quote_name
     # Every concrete field under its attname, as model_payload has it.
@@ -123,12 +130,12 @@ def _changes_from_rows(
                 first,
                 model._meta.label_lower,
                 ChangeOp.UPSERT.value,
-                [row[pk.attname] for row in rows],
+                list(pks),
                 [route[0] for route in routes],
                 [route[1] for route in routes],
             ],
         )
-        if cursor.rowcount != len(rows):
+        if cursor.rowcount != len(pks):
             raise RuntimeError("change records do not match the rows written")
 
 
