@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models, transaction
 
 from balai.core.models import ChangeOp, ChangeRecord, NodeState
+from balai.core.nodes import REGENCY_NODE
 from balai.core.serialize import model_payload
 
 
@@ -52,6 +53,11 @@ def log_changes(
     if not objs:
         return []
     epoch, first = _reserve(len(objs))
+    # At the regency a change's global sequence is its own sequence number:
+    # reserved under the NodeState lock held to commit, so commit order is
+    # global order (the sync app numbers applied node changes from the same
+    # counter). Rows written elsewhere get theirs when sync first reads them.
+    at_regency = settings.BALAI_NODE == REGENCY_NODE
     route_list: list[Any] = (
         list(routes) if routes is not None else [(office_code, region_code)] * len(objs)
     )
@@ -66,6 +72,7 @@ def log_changes(
             payload=model_payload(obj) if op == ChangeOp.UPSERT else {},
             office_code=route[0],
             region_code=route[1],
+            global_seq=first + i if at_regency else None,
         )
         for i, (obj, route) in enumerate(zip(objs, route_list, strict=True))
     ]

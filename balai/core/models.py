@@ -74,7 +74,16 @@ class ChangeRecord(models.Model):
                 fields=["node", "epoch", "seq"], name="core_change_node_epoch_seq"
             )
         ]
-        indexes = [models.Index(fields=["model", "object_id"])]
+        indexes = [
+            models.Index(fields=["model", "object_id"]),
+            # Regency rows written by the COPY path, not yet given a global
+            # sequence (balai.sync stamps them before serving a pull).
+            models.Index(
+                fields=["node"],
+                condition=models.Q(global_seq__isnull=True),
+                name="core_change_unstamped",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.node}/{self.epoch}/{self.seq} {self.op} {self.model}"
