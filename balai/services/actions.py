@@ -897,7 +897,7 @@ def transition_application(
 ) -> Application:
     """Take one workflow step; refuse if someone acted since `expected_version`."""
     app = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("service", "owner_office", "filed_office")
         .get(pk=application.pk)
     )
@@ -1266,7 +1266,7 @@ def _mark_verified(*, actor: Actor, user: User, how: str) -> User:
 def _release_held(*, actor: Actor, user: User) -> None:
     now = timezone.now()
     held = list(
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .filter(applicant_user=user, held_for_identity=True)
         .select_related("filed_office")
     )

@@ -3,7 +3,10 @@ and SIAK numbers, optimistic locking, the SLA clock on real applications,
 survey, citizen sign-up and the deadline check."""
 
 import datetime as dt
+import io
+import os
 import re
+import threading
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -845,3 +848,62 @@ def test_wrong_codes_lock_the_code(resident, system_actor, sent):
     with pytest.raises(BalaiError) as exc:
         A.verify_citizen_code(actor=system_actor, user=user, code=good)
     assert exc.value.code == "otp_locked"
+
+
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgis"))
+
+
+@pytest.fixture
+def regions_loaded(transactional_db):
+    """A transactional test may start from an emptied database: load again."""
+    from django.core.management import call_command
+
+    call_command("load_regions", verbosity=0, stdout=io.StringIO())
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (DATABASE_URL)")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_officers_in_two_threads_one_wins(
+    regions_loaded, catalogue, resident, citizen, apply_online, officer_at
+):
+    from django.db import connections
+
+    _, actor = citizen(resident())
+    app = apply_online(actor, "sktm", SKTM)
+    office = app.owner_office.code
+    clerks = [officer_at(office, "counter_officer")[1] for _ in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def work(clerk, name, note):
+        try:
+            seen = Application.objects.get(pk=app.pk)
+            barrier.wait()
+            A.transition_application(
+                actor=clerk,
+                application=seen,
+                name=name,
+                expected_version=1,
+                note=note,
+            )
+            outcomes.append("won")
+        except Conflict:
+            outcomes.append("conflict")
+        except BaseException as exc:  # reported below
+            outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=work, args=(clerks[0], "start_verification", "")),
+        threading.Thread(target=work, args=(clerks[1], "reject", "Bukan warga")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(outcomes) == ["conflict", "won"]
+    app.refresh_from_db()
+    assert app.version == 2
+    assert app.events.count() == 2
