@@ -56,7 +56,8 @@ MAX_QUERY_WORDS = 6
 # Whole keys looked up by equality: this many, from the nearest few per word.
 MAX_KEYS = 48
 KEY_CHOICES = 4
-# Fewer strict candidates than this: add those with all words but one.
+# Fewer candidates than this for a name of three words or more: add those
+# with all words but one.
 RELAX_BELOW = 50
 
 _NUMBER_SEPARATORS = re.compile(r"[\s.\-]")
@@ -437,7 +438,10 @@ def _candidate_ids(qs: QuerySet[Resident], key: str) -> list[uuid.UUID]:
         add(_by_keys(qs, others, CANDIDATE_LIMIT - len(ids)))
     if len(ids) < CANDIDATE_LIMIT:
         add(_ranked_ids(qs, strict, CANDIDATE_LIMIT))
-    if relaxed and len(ids) < RELAX_BELOW:
+    # All words but one: pairs of words are cheap to intersect, but a single
+    # common word matches a large part of the register; so for a name of two
+    # words only when nothing had both.
+    if relaxed and (not ids or (len(key.split()) > 2 and len(ids) < RELAX_BELOW)):
         add(_ranked_ids(qs, relaxed, CANDIDATE_LIMIT))
     return ids
 
