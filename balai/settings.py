@@ -110,6 +110,14 @@ BALAI_ANTRIAN_ENFORCE_HOURS = env_flag(
 BALAI_PUBLIC_URL = os.environ.get("BALAI_PUBLIC_URL", "http://localhost:8000")
 BALAI_LETTER_TEMPLATE_DIR = os.environ.get("BALAI_LETTER_TEMPLATE_DIR", "")
 BALAI_KECAMATAN_NODES = os.environ.get("BALAI_KECAMATAN_NODES", "")
+# Register imports (docs/decisions/0009-digitisation.md): the largest file a
+# page accepts, and the largest the command line reads (never below 1 GB).
+BALAI_IMPORT_MAX_UPLOAD_BYTES = int(
+    os.environ.get("BALAI_IMPORT_MAX_UPLOAD_BYTES", str(50 * 1000 * 1000))
+)
+BALAI_IMPORT_MAX_FILE_BYTES = int(
+    os.environ.get("BALAI_IMPORT_MAX_FILE_BYTES", str(4 * 1000 * 1000 * 1000))
+)
 # Where SIAK PDFs and issued letters are kept (content-addressed, outside the
 # web root), and how many verifications one IP may ask for ("count/seconds").
 BALAI_DOCUMENT_STORE = os.environ.get("BALAI_DOCUMENT_STORE", "")

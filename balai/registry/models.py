@@ -351,3 +351,7 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}:{self.last_serial}"
+
+
+# Digitisation records (imports, reconciliation, duplicates): their own module.
+from balai.registry.models_digitisation import *  # noqa: E402, F401, F403
