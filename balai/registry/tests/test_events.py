@@ -204,8 +204,10 @@ def _nik(village, birth, sex, serial):
 
 def _step(data, op, ctx) -> None:
     officer, registrar = ctx.officer, ctx.registrar
-    residents = list(Resident.objects.order_by("created_at", "id"))
-    families = list(Family.objects.order_by("created_at", "id"))
+    # UUIDv7 keys made in this process sort in creation order: the draws below
+    # then depend only on earlier draws (created_at ties would not).
+    residents = list(Resident.objects.order_by("id"))
+    families = list(Family.objects.order_by("id"))
     pick = lambda items: items[data.draw(st.integers(0, len(items) - 1))]  # noqa: E731
     village = data.draw(st.sampled_from(VILLAGES))
     if op == "birth":
