@@ -207,11 +207,10 @@ Slot = list[Phrase]
 
 @dataclass
 class _Vocabulary:
-    """The distinct words of all name keys (with how many residents have each,
-    where the index tells), read again only when its stamp changes."""
+    """Every word of every name key, read again only when its stamp changes."""
 
     stamp: Any
-    df: dict[str, int]
+    words: frozenset[str]
     by_length: dict[int, list[str]]
 
 
@@ -220,10 +219,11 @@ _vocabulary_lock = threading.Lock()
 
 
 def _stamp(cursor: Any) -> Any:
-    """Return a value that changes whenever a new word may have been indexed.
+    """Return a value that changes whenever a new word was indexed.
 
-    PostgreSQL: the last word's number (words are only ever added, their
-    numbers never reused). SQLite: a random stamp each name write sets.
+    PostgreSQL: the last word's number (numbers are never reused, even after
+    a rollback). SQLite: a random stamp the new word's trigger sets (a
+    rollback restores the stamp with the words).
     """
     if connection.vendor == "postgresql":
         cursor.execute("SELECT max(seq) FROM registry_resident_word")
@@ -241,16 +241,12 @@ def _vocabulary() -> _Vocabulary:
         cached = _vocabularies.get(where)
         if cached is not None and stamp is not None and cached.stamp == stamp:
             return cached
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT word FROM registry_resident_word")
-            df = dict.fromkeys((w for (w,) in cursor.fetchall()), 1)
-        else:
-            cursor.execute("SELECT term, doc FROM registry_resident_words_vocab")
-            df = dict(cursor.fetchall())
+        cursor.execute("SELECT word FROM registry_resident_word")
+        words = frozenset(w for (w,) in cursor.fetchall())
     by_length: dict[int, list[str]] = {}
-    for word in sorted(df):
+    for word in sorted(words):
         by_length.setdefault(len(word), []).append(word)
-    vocabulary = _Vocabulary(stamp=stamp, df=df, by_length=by_length)
+    vocabulary = _Vocabulary(stamp=stamp, words=words, by_length=by_length)
     with _vocabulary_lock:
         _vocabularies[where] = vocabulary
     return vocabulary
@@ -283,7 +279,7 @@ def _near(word: str, vocabulary: _Vocabulary, edits: int) -> list[str]:
         for other, distance, _ in process.extract_iter(
             word, bucket, scorer=OSA.distance, score_cutoff=edits
         ):
-            found.append((int(distance), -vocabulary.df[other], other))
+            found.append((int(distance), abs(len(other) - len(word)), other))
     found.sort()
     return [w for _, _, w in found[:MAX_EXPANSIONS]]
 
@@ -299,7 +295,7 @@ def _splits(word: str, vocabulary: _Vocabulary) -> list[Phrase]:
     for cut in range(2, len(word) - 1):
         for head, tail in ((word[:cut], word[cut:]), (word[:cut], word[cut - 1 :])):
             head, tail = fold_word(head), fold_word(tail)
-            if head in vocabulary.df and tail in vocabulary.df:
+            if head in vocabulary.words and tail in vocabulary.words:
                 found.append((head, tail))
     return list(dict.fromkeys(found))
 
@@ -629,43 +625,60 @@ _REBUILD = (
     "INSERT INTO registry_resident_words(registry_resident_words) VALUES ('rebuild')"
 )
 
-_BUMP = "UPDATE registry_resident_search_stamp SET stamp = random() WHERE id = 1;"
+_WORDS_OF_NEW = (
+    # The words of new.name_key as rows: name_key holds only a-z and single
+    # spaces; quotes and backslashes are dropped anyway so the JSON holds.
+    "INSERT OR IGNORE INTO registry_resident_word (word) SELECT value FROM "
+    "json_each('[\"' || replace(replace(replace(new.name_key, '\\', ''), "
+    "'\"', ''), ' ', '\",\"') || '\"]') WHERE value <> '';"
+)
 _SQLITE_INSTALL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS registry_resident_words USING fts5("
     "name_key, content='registry_resident', content_rowid='rowid', "
     "tokenize='ascii')",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS registry_resident_words_vocab "
-    "USING fts5vocab(registry_resident_words, row)",
+    "DROP TABLE IF EXISTS registry_resident_words_vocab",
+    "CREATE TABLE IF NOT EXISTS registry_resident_word "
+    "(word TEXT PRIMARY KEY) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS registry_resident_search_stamp "
     "(id INTEGER PRIMARY KEY, stamp INTEGER NOT NULL)",
     "INSERT OR IGNORE INTO registry_resident_search_stamp (id, stamp) VALUES (1, 0)",
+    # A new word changes the stamp: processes then read the vocabulary again.
+    "CREATE TRIGGER IF NOT EXISTS registry_resident_word_ai "
+    "AFTER INSERT ON registry_resident_word BEGIN "
+    "UPDATE registry_resident_search_stamp SET stamp = random() WHERE id = 1; END",
     "CREATE TRIGGER IF NOT EXISTS registry_resident_words_ai "
     "AFTER INSERT ON registry_resident BEGIN "
     "INSERT INTO registry_resident_words(rowid, name_key) "
-    "VALUES (new.rowid, new.name_key); " + _BUMP + " END",
+    "VALUES (new.rowid, new.name_key); " + _WORDS_OF_NEW + " END",
     "CREATE TRIGGER IF NOT EXISTS registry_resident_words_ad "
     "AFTER DELETE ON registry_resident BEGIN "
     "INSERT INTO registry_resident_words(registry_resident_words, rowid, name_key) "
-    "VALUES ('delete', old.rowid, old.name_key); " + _BUMP + " END",
+    "VALUES ('delete', old.rowid, old.name_key); END",
     "CREATE TRIGGER IF NOT EXISTS registry_resident_words_au "
     "AFTER UPDATE OF name_key ON registry_resident "
     "WHEN old.name_key IS NOT new.name_key BEGIN "
     "INSERT INTO registry_resident_words(registry_resident_words, rowid, name_key) "
     "VALUES ('delete', old.rowid, old.name_key); "
     "INSERT INTO registry_resident_words(rowid, name_key) "
-    "VALUES (new.rowid, new.name_key); " + _BUMP + " END",
+    "VALUES (new.rowid, new.name_key); " + _WORDS_OF_NEW + " END",
     # Index the names written before the index existed.
     _REBUILD,
+    "INSERT OR IGNORE INTO registry_resident_word (word) "
+    "SELECT DISTINCT j.value FROM registry_resident AS new, "
+    "json_each('[\"' || replace(replace(replace(new.name_key, '\\', ''), "
+    "'\"', ''), ' ', '\",\"') || '\"]') AS j WHERE j.value <> ''",
 )
 _SQLITE_UNINSTALL = (
     "DROP TRIGGER IF EXISTS registry_resident_words_au",
     "DROP TRIGGER IF EXISTS registry_resident_words_ad",
     "DROP TRIGGER IF EXISTS registry_resident_words_ai",
-    "DROP TABLE IF EXISTS registry_resident_words_vocab",
+    "DROP TRIGGER IF EXISTS registry_resident_word_ai",
     "DROP TABLE IF EXISTS registry_resident_words",
+    "DROP TABLE IF EXISTS registry_resident_word",
     "DROP TABLE IF EXISTS registry_resident_search_stamp",
 )
 SQLITE_TRIGGERS = (
+    "registry_resident_word_ai",
     "registry_resident_words_ai",
     "registry_resident_words_ad",
     "registry_resident_words_au",
@@ -707,4 +720,4 @@ def uninstall_search_index(conn: Any = None) -> None:
 def rebuild_search_index() -> None:
     """Re-index every name (SQLite: after restoring a copy of the database)."""
     if connection.vendor == "sqlite":
-        _execute(connection, (_REBUILD, _BUMP))
+        _execute(connection, (_REBUILD,))

@@ -9,8 +9,9 @@ commit:
   number tells a process its cached vocabulary is stale), filled by
   statement-level triggers with transition tables;
 - SQLite: an FTS5 table (ascii tokenizer, external content on
-  registry_resident, content_rowid = rowid), its fts5vocab, and a stamp
-  that changes with every name written.
+  registry_resident, content_rowid = rowid), the same vocabulary table
+  (words split with json_each), and a stamp its trigger changes when a new
+  word arrives.
 
 Later registry migrations depend on this one so the graph never forks. A
 later migration that rebuilds registry_resident on SQLite (Django does for

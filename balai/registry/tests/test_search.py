@@ -326,3 +326,20 @@ def test_index_is_installed_and_reinstalling_is_harmless(make_resident, registra
     install_search_index()
     assert ids(search_residents(registrar, "Dayang Kartini")) == [wanted.id]
     assert ids(search_residents(registrar, "Dayang Kartono")) == [wanted.id]
+
+
+def test_a_new_word_is_found_with_a_typo_at_once(make_resident, registrar):
+    make_resident(name="Siti Aminah")
+    search_residents(registrar, "Siti Aminah")  # the vocabulary is now cached
+    wanted = make_resident(name="Lahang Bilung")  # words never seen before
+    assert ids(search_residents(registrar, "Lahank Biluung")) == [wanted.id]
+
+
+def test_index_triggers_take_any_key(make_resident):
+    from balai.registry.models import Resident
+
+    person = make_resident(name="Siti Aminah")
+    # name_key only ever holds a-z and spaces; a stray quote must not break
+    # the write that carries it.
+    Resident.objects.filter(pk=person.pk).update(name_key='o"brien \\ x')
+    assert Resident.objects.get(pk=person.pk).name_key == 'o"brien \\ x'
