@@ -643,18 +643,22 @@ _SQLITE_INSTALL = (
     "(id INTEGER PRIMARY KEY, stamp INTEGER NOT NULL)",
     "INSERT OR IGNORE INTO registry_resident_search_stamp (id, stamp) VALUES (1, 0)",
     # A new word changes the stamp: processes then read the vocabulary again.
-    "CREATE TRIGGER IF NOT EXISTS registry_resident_word_ai "
+    "DROP TRIGGER IF EXISTS registry_resident_word_ai",
+    "CREATE TRIGGER registry_resident_word_ai "
     "AFTER INSERT ON registry_resident_word BEGIN "
     "UPDATE registry_resident_search_stamp SET stamp = random() WHERE id = 1; END",
-    "CREATE TRIGGER IF NOT EXISTS registry_resident_words_ai "
+    "DROP TRIGGER IF EXISTS registry_resident_words_ai",
+    "CREATE TRIGGER registry_resident_words_ai "
     "AFTER INSERT ON registry_resident BEGIN "
     "INSERT INTO registry_resident_words(rowid, name_key) "
     "VALUES (new.rowid, new.name_key); " + _WORDS_OF_NEW + " END",
-    "CREATE TRIGGER IF NOT EXISTS registry_resident_words_ad "
+    "DROP TRIGGER IF EXISTS registry_resident_words_ad",
+    "CREATE TRIGGER registry_resident_words_ad "
     "AFTER DELETE ON registry_resident BEGIN "
     "INSERT INTO registry_resident_words(registry_resident_words, rowid, name_key) "
     "VALUES ('delete', old.rowid, old.name_key); END",
-    "CREATE TRIGGER IF NOT EXISTS registry_resident_words_au "
+    "DROP TRIGGER IF EXISTS registry_resident_words_au",
+    "CREATE TRIGGER registry_resident_words_au "
     "AFTER UPDATE OF name_key ON registry_resident "
     "WHEN old.name_key IS NOT new.name_key BEGIN "
     "INSERT INTO registry_resident_words(registry_resident_words, rowid, name_key) "
@@ -694,8 +698,9 @@ def _execute(conn: Any, statements: tuple[str, ...]) -> None:
 def install_search_index(conn: Any = None) -> None:
     """Create the name index, or re-create what is missing, and fill it.
 
-    Safe to run again: a later migration that rebuilds registry_resident on
-    SQLite (which drops its triggers) ends by calling this.
+    Safe to run again (triggers are replaced with the current ones): a later
+    migration that rebuilds registry_resident on SQLite (which drops its
+    triggers) ends by calling this.
     """
     conn = conn or connection
     if conn.vendor == "postgresql":
