@@ -38,7 +38,7 @@ from balai.registry.selectors import READ_ROLES, mask_nik
 # The fold the register stores beside each name (Resident.name_key).
 fold_name = name_key
 
-# How many trigram candidates are re-scored. Enough for a common name in a
+# How many candidates are re-scored. Enough for a common name in a
 # whole regency with a typo; small enough to score in a few milliseconds.
 CANDIDATE_LIMIT = 200
 # Below this re-score (0-100) a candidate is noise, not a match.
