@@ -80,7 +80,7 @@ def page(browser, live_server) -> Iterator[object]:
         timezone_id="Asia/Makassar",
         service_workers="block",
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     pg = context.new_page()
     pg.console_errors = []
     pg.on(

@@ -385,10 +385,32 @@ def test_unknown_address_gets_the_indonesian_404_page(client):
     assert Page(response.content.decode()).heading == "Halaman tidak ditemukan"
 
 
-def test_500_page_renders_without_request_or_database():
-    html = render_to_string("500.html")
-    assert "Terjadi kesalahan di server" in html
-    assert_no_external_host(html, "500.html")
+@pytest.mark.parametrize(
+    ("template", "heading"),
+    [
+        ("500.html", "Terjadi kesalahan di server"),
+        ("400.html", "Permintaan tidak valid"),
+        ("403_csrf.html", "Formulir kedaluwarsa"),
+    ],
+)
+def test_error_pages_render_without_request_or_database(template, heading):
+    """Django renders these with no request (and 500 maybe with no database)."""
+    page = Page(render_to_string(template))
+    assert page.heading == heading
+    assert page.html_lang == "id"
+    assert page.inputs == []  # no form that would need a CSRF token
+    assert_no_external_host(render_to_string(template), template)
+
+
+@pytest.mark.django_db
+def test_an_expired_form_gets_the_indonesian_csrf_page():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(
+        "/akun/masuk/", {"username": "x", "password": "y"}
+    )
+    assert response.status_code == 403
+    assert Page(response.content.decode()).heading == "Formulir kedaluwarsa"
 
 
 @pytest.mark.django_db
@@ -400,3 +422,29 @@ def test_healthz_reports_the_database_the_settings_name(client):
     url = os.environ.get("DATABASE_URL", "")
     expected = "postgresql" if url.startswith(("postgres", "pgsql")) else "sqlite"
     assert connection.vendor == expected
+
+
+# --- Staff area and Django admin ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_staff_area_is_behind_login(client, client_as, make_staff):
+    response = client.get("/akun/petugas/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/akun/masuk/")
+    response = client_as(make_staff()).get("/akun/petugas/")
+    assert Page(response.content.decode()).heading == "Ruang petugas"
+
+
+@pytest.mark.django_db
+def test_django_admin_is_for_sysadmins_only(client, client_as, make_staff):
+    assert client.get("/admin/").status_code == 302
+    officer = client_as(make_staff(role="counter_officer"))
+    response = officer.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    officer.logout()
+    sysadmin = client_as(make_staff(role="sysadmin", office="DISKOMINFO"))
+    response = sysadmin.get("/admin/")
+    assert response.status_code == 200
+    assert "Administrasi Balai" in response.content.decode()
