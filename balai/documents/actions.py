@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import os
 import re
 import uuid
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +31,7 @@ from balai.core.actors import Actor
 from balai.core.errors import BalaiError, Conflict, PermissionDenied
 from balai.core.nodes import REGENCY_NODE, node_serves, serving_node
 from balai.core.serialize import json_value
-from balai.documents import conf, keys, payload, storage, trust
+from balai.documents import conf, keys, payload, render, storage, trust
 from balai.documents.models import (
     DocumentKind,
     DocumentRevocation,
@@ -39,7 +44,6 @@ from balai.documents.models import (
     SiakKind,
 )
 from balai.documents.numbering import check_format, format_number
-from balai.documents.render import letter_context, render_letter
 from balai.regions.models import Office
 
 ISSUER_ROLES = (
@@ -58,6 +62,7 @@ OFFICER_SIGNED = {DocumentKind.RECEIPT, DocumentKind.COMPLETION}
 MAX_SUBJECT_JSON = 8 * 1024
 MAX_FACTS_JSON = 16 * 1024
 NIK_RE = re.compile(r"^\d{16}$")
+MAX_BATCH = 5000
 
 
 def _require_node(office: Office) -> None:
@@ -167,6 +172,242 @@ def current_signer(at: dt.datetime, *, fresh: bool = False) -> keys.NodeSigner:
     return signer
 
 
+@dataclass(frozen=True)
+class Letter:
+    """One letter to issue in a batch (`issue_documents`)."""
+
+    kind: str
+    office: Office
+    subject: dict[str, Any]
+    facts: dict[str, Any]
+    application_ref: str = ""
+    signed_on: dt.date | None = None
+
+
+@dataclass
+class _Draft:
+    letter: Letter
+    on: dt.date
+    posting: Posting
+    sequence: DocumentSequence | None = None
+    serial: int = 0
+    number: str = ""
+    signed: payload.Signed | None = None
+    html: str = ""
+    title: str = ""
+
+
+def _check(actor: Actor, letter: Letter) -> Letter:
+    """Validate one letter (role, scope, node, subject, facts, date)."""
+    actor.require_role(*ISSUER_ROLES)
+    office = letter.office
+    actor.require_covers(office.region_id)
+    if letter.kind not in DocumentKind.values:
+        raise BalaiError("Jenis dokumen tidak dikenal.", code="kind_unknown")
+    _require_node(office)
+    application_ref = str(letter.application_ref or "").strip()
+    if len(application_ref) > 64:
+        raise BalaiError("Nomor permohonan terlalu panjang.", code="invalid")
+    today = timezone.localdate()
+    on = letter.signed_on or today
+    if on > today:
+        raise BalaiError(
+            "Tanggal surat tidak boleh di masa depan.", code="date_in_future"
+        )
+    return Letter(
+        kind=letter.kind,
+        office=office,
+        subject=clean_subject(letter.subject),
+        facts=_plain(letter.facts, "Keterangan", MAX_FACTS_JSON),
+        application_ref=application_ref,
+        signed_on=on,
+    )
+
+
+def _compose(
+    draft: _Draft, *, actor: Actor, signer: keys.NodeSigner, signed_at: dt.datetime
+) -> None:
+    """Number, sign and lay out (HTML) one letter whose serial is taken."""
+    letter, sequence = draft.letter, draft.sequence
+    office, kind, on = letter.office, letter.kind, draft.on
+    draft.number = format_number(
+        sequence.number_format or conf.number_format(),
+        code=sequence.classification or conf.classification(kind),
+        serial=draft.serial,
+        office_short=office.short_name,
+        office_code=office.code,
+        on=on,
+        kind=kind,
+    )
+    nik_masked = payload.mask_nik(letter.subject["nik"])
+    draft.signed = payload.sign(
+        facts=payload.Facts(
+            kind=kind,
+            number=draft.number,
+            name=letter.subject["name"],
+            nik_masked=nik_masked,
+            date=on,
+            office_code=office.code,
+            key_id=signer.key_id,
+            signed_at=signed_at,
+        ),
+        signer=signer,
+        public_url=conf.public_url(),
+    )
+    posting = draft.posting
+    draft.title = str(DocumentKind(kind).label)
+    draft.html = render.render_html(
+        kind,
+        render.letter_context(
+            kind=kind,
+            kind_label=draft.title,
+            office=office,
+            number=draft.number,
+            signed_on=on,
+            signed_at=signed_at,
+            subject=letter.subject,
+            facts=letter.facts,
+            signer=_signer_info(posting),
+            qr_text=draft.signed.url,
+            nik_masked=nik_masked,
+            application_ref=letter.application_ref,
+            issued_by=actor.username,
+        ),
+    )
+
+
+def _signer_info(posting: Posting) -> dict[str, Any]:
+    user = posting.user
+    return {
+        "name": user.display_name,
+        "title": posting.title,
+        "position": posting.position,
+        "is_acting": posting.is_acting,
+        "nip": user.nip,
+    }
+
+
+def _document(
+    draft: _Draft, *, actor: Actor, signer: keys.NodeSigner, pdf: bytes
+) -> IssuedDocument:
+    letter, signed = draft.letter, draft.signed
+    info = _signer_info(draft.posting)
+    return IssuedDocument(
+        kind=letter.kind,
+        office=letter.office,
+        owner_office=letter.office,
+        year=draft.on.year,
+        serial=draft.serial,
+        number=draft.number,
+        application_ref=letter.application_ref,
+        subject=letter.subject,
+        facts=letter.facts,
+        subject_name=letter.subject["name"],
+        nik_masked=signed.facts.nik_masked,
+        signed_on=draft.on,
+        signed_at=signed.facts.signed_at,
+        signer_name=info["name"],
+        signer_title=info["title"],
+        signer_nip=info["nip"],
+        signer_posting_id=draft.posting.pk,
+        key_id=signer.key_id,
+        qr_text=signed.url,
+        digest=signed.digest,
+        template=render_template_name(letter.kind),
+        pdf_sha256=storage.put(pdf),
+        pdf_size=len(pdf),
+        issued_by=actor.username,
+    )
+
+
+def _details(document: IssuedDocument) -> dict[str, Any]:
+    return {
+        "number": document.number,
+        "kind": document.kind,
+        "office": document.office.code,
+        "application_ref": document.application_ref,
+        "key_id": document.key_id,
+        "digest": document.digest,
+        "signer_posting": str(document.signer_posting_id),
+    }
+
+
+def _sequence_details(sequence: DocumentSequence) -> dict[str, Any]:
+    return {
+        "office": sequence.office.code,
+        "kind": sequence.kind,
+        "year": sequence.year,
+        "serial": sequence.last_serial,
+    }
+
+
+def _render_one(job: tuple[str, str, str]) -> bytes:
+    html, title, qr_text = job
+    return render.write_pdf(html, title=title, qr_text=qr_text)
+
+
+def _render_all(jobs: list[tuple[str, str, str]], workers: int) -> list[bytes]:
+    """Render PDFs, in forked worker processes when there are many.
+
+    The workers only turn HTML into PDF bytes: no database, no keys.
+    """
+    if workers <= 1 or len(jobs) < 2 * workers or not hasattr(os, "fork"):
+        return [_render_one(job) for job in jobs]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_render_one, jobs, chunksize=8))
+
+
+def _issue(
+    *, actor: Actor, letters: Sequence[Letter], workers: int
+) -> list[IssuedDocument]:
+    checked = [_check(actor, letter) for letter in letters]
+    drafts = []
+    postings: dict[tuple, Posting] = {}
+    for letter in checked:
+        key = (letter.office.pk, letter.kind in OFFICER_SIGNED, letter.signed_on)
+        if key not in postings:
+            postings[key] = _signing_posting(
+                kind=letter.kind, office=letter.office, on=letter.signed_on, actor=actor
+            )
+        drafts.append(_Draft(letter=letter, on=letter.signed_on, posting=postings[key]))
+    signed_at = timezone.now().replace(microsecond=0)
+    signer = current_signer(signed_at)
+    # Lock every series involved, always in the same order (no deadlock).
+    series = sorted(
+        {
+            (d.letter.office.pk, d.letter.kind, d.on.year): d.letter.office
+            for d in drafts
+        }.items(),
+        key=lambda item: (str(item[0][0]), item[0][1], item[0][2]),
+    )
+    sequences = {
+        key: lock_sequence(office=office, kind=key[1], year=key[2])
+        for key, office in series
+    }
+    for draft in drafts:
+        sequence = sequences[(draft.letter.office.pk, draft.letter.kind, draft.on.year)]
+        sequence.last_serial += 1
+        draft.sequence, draft.serial = sequence, sequence.last_serial
+        _compose(draft, actor=actor, signer=signer, signed_at=signed_at)
+    pdfs = _render_all([(d.html, d.title, d.signed.url) for d in drafts], workers)
+    documents = [
+        _document(d, actor=actor, signer=signer, pdf=pdf)
+        for d, pdf in zip(drafts, pdfs, strict=True)
+    ]
+    IssuedDocument.objects.bulk_create(documents, batch_size=500)
+    changed = list(sequences.values())
+    for sequence in changed:
+        sequence.save(update_fields=["last_serial", "updated_at"])
+    record_many(
+        actor=actor,
+        targets=[*changed, *documents],
+        details=[_sequence_details(s) for s in changed]
+        + [_details(d) for d in documents],
+    )
+    return documents
+
+
 @action("documents.issue")
 def issue_document(
     *,
@@ -184,131 +425,39 @@ def issue_document(
     transaction: a failure anywhere (no signer, template error) rolls the
     number back, so series have no gaps and no repeats.
     """
-    actor.require_role(*ISSUER_ROLES)
-    actor.require_covers(office.region_id)
-    if kind not in DocumentKind.values:
-        raise BalaiError("Jenis dokumen tidak dikenal.", code="kind_unknown")
-    _require_node(office)
-    subject = clean_subject(subject)
-    facts = _plain(facts, "Keterangan", MAX_FACTS_JSON)
-    application_ref = str(application_ref or "").strip()
-    if len(application_ref) > 64:
-        raise BalaiError("Nomor permohonan terlalu panjang.", code="invalid")
-    today = timezone.localdate()
-    on = signed_on or today
-    if on > today:
-        raise BalaiError(
-            "Tanggal surat tidak boleh di masa depan.", code="date_in_future"
-        )
-    posting = _signing_posting(kind=kind, office=office, on=on, actor=actor)
-    signed_at = timezone.now().replace(microsecond=0)
-    signer = current_signer(signed_at)
-
-    sequence = lock_sequence(office=office, kind=kind, year=on.year)
-    serial = sequence.last_serial + 1
-    number = format_number(
-        sequence.number_format or conf.number_format(),
-        code=sequence.classification or conf.classification(kind),
-        serial=serial,
-        office_short=office.short_name,
-        office_code=office.code,
-        on=on,
-        kind=kind,
-    )
-    nik_masked = payload.mask_nik(subject["nik"])
-    signed = payload.sign(
-        facts=payload.Facts(
-            kind=kind,
-            number=number,
-            name=subject["name"],
-            nik_masked=nik_masked,
-            date=on,
-            office_code=office.code,
-            key_id=signer.key_id,
-            signed_at=signed_at,
-        ),
-        signer=signer,
-        public_url=conf.public_url(),
-    )
-    user = posting.user
-    signer_info = {
-        "name": user.display_name,
-        "title": posting.title,
-        "position": posting.position,
-        "is_acting": posting.is_acting,
-        "nip": user.nip,
-    }
-    kind_label = str(DocumentKind(kind).label)
-    pdf = render_letter(
-        kind,
-        letter_context(
-            kind=kind,
-            kind_label=kind_label,
-            office=office,
-            number=number,
-            signed_on=on,
-            signed_at=signed_at,
-            subject=subject,
-            facts=facts,
-            signer=signer_info,
-            qr_text=signed.url,
-            nik_masked=nik_masked,
-            application_ref=application_ref,
-            issued_by=actor.username,
-        ),
-    )
-    sha = storage.put(pdf)
-    sequence.last_serial = serial
-    sequence.save(update_fields=["last_serial", "updated_at"])
-    document = IssuedDocument.objects.create(
+    letter = Letter(
         kind=kind,
         office=office,
-        owner_office=office,
-        year=on.year,
-        serial=serial,
-        number=number,
-        application_ref=application_ref,
         subject=subject,
         facts=facts,
-        subject_name=subject["name"],
-        nik_masked=nik_masked,
-        signed_on=on,
-        signed_at=signed_at,
-        signer_name=signer_info["name"],
-        signer_title=signer_info["title"],
-        signer_nip=user.nip,
-        signer_posting_id=posting.pk,
-        key_id=signer.key_id,
-        qr_text=signed.url,
-        digest=signed.digest,
-        template=str(render_template_name(kind)),
-        pdf_sha256=sha,
-        pdf_size=len(pdf),
-        issued_by=actor.username,
+        application_ref=application_ref,
+        signed_on=signed_on,
     )
-    record_many(
-        actor=actor,
-        targets=[sequence, document],
-        details=[
-            {"office": office.code, "kind": kind, "year": on.year, "serial": serial},
-            {
-                "number": number,
-                "kind": kind,
-                "office": office.code,
-                "application_ref": application_ref,
-                "key_id": signer.key_id,
-                "digest": signed.digest,
-                "signer_posting": str(posting.pk),
-            },
-        ],
-    )
-    return document
+    return _issue(actor=actor, letters=[letter], workers=1)[0]
+
+
+@action("documents.issue_batch")
+def issue_documents(
+    *, actor: Actor, letters: Sequence[Letter], workers: int | None = None
+) -> list[IssuedDocument]:
+    """Issue many letters in one transaction (all or none), numbered in order.
+
+    PDFs are rendered by `workers` processes (default: the CPU count, at most
+    4). The series involved stay locked until the batch commits: run large
+    batches outside office hours, on the regency's PostgreSQL.
+    """
+    if not letters:
+        return []
+    if len(letters) > MAX_BATCH:
+        raise BalaiError(
+            f"Paling banyak {MAX_BATCH} surat sekali terbit.", code="batch_too_large"
+        )
+    count = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    return _issue(actor=actor, letters=list(letters), workers=max(1, count))
 
 
 def render_template_name(kind: str) -> str:
-    from balai.documents.render import template_source
-
-    source = template_source(kind)
+    source = render.template_source(kind)
     custom = conf.letter_template_dir()
     origin = "custom" if custom and source.parent == custom else "builtin"
     return f"{origin}:{source.name}"

@@ -13,7 +13,9 @@ from balai.core.errors import BalaiError, Conflict, NotFound, PermissionDenied
 from balai.core.models import ChangeRecord
 from balai.documents import storage
 from balai.documents.actions import (
+    Letter,
     issue_document,
+    issue_documents,
     publish_revocation_list,
     revoke_document,
     set_sequence_start,
@@ -409,3 +411,39 @@ def test_publish_needs_the_regency_key_or_the_root(
     settings.BALAI_NODE = "64.02.12"
     with pytest.raises(BalaiError):
         publish_revocation_list(actor=sysadmin)
+
+
+def test_a_batch_is_numbered_in_order_rendered_in_workers_and_all_or_nothing(
+    root_key, desa_head, desa_clerk, actor_of, office, subject
+):
+    actor = actor_of(desa_clerk)
+    letters = [
+        Letter(
+            kind="sktm" if i % 3 else "domisili",
+            office=office,
+            subject={**subject, "name": f"WARGA {i:02d}"},
+            facts={"purpose": "Bantuan sosial"},
+            application_ref=f"APL-{i:03d}",
+        )
+        for i in range(12)
+    ]
+    documents = issue_documents(actor=actor, letters=letters, workers=2)
+    assert [d.subject_name for d in documents] == [f"WARGA {i:02d}" for i in range(12)]
+    sktm = [d.serial for d in documents if d.kind == "sktm"]
+    domisili = [d.serial for d in documents if d.kind == "domisili"]
+    assert sktm == list(range(1, 9))
+    assert domisili == list(range(1, 5))
+    for document in documents:
+        assert verify(text=document.qr_text).status == "valid"
+        text = pdf_text(document)
+        assert document.number in text
+        assert document.subject_name in text
+    assert DocumentSequence.objects.get(office=office, kind="sktm").last_serial == 8
+    bad = [
+        *letters[:3],
+        Letter(kind="sktm", office=office, subject={"name": ""}, facts={}),
+    ]
+    with pytest.raises(BalaiError):
+        issue_documents(actor=actor, letters=bad, workers=2)
+    assert IssuedDocument.objects.count() == 12, "nothing of the failed batch stays"
+    assert issue(actor, office, subject).serial == 9
