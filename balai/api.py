@@ -66,6 +66,7 @@ def _register_routers() -> None:
     from balai.registry.api import router as registry_router
     from balai.services.api import applications_router, citizens_router, track_router
     from balai.services.api import router as services_router
+    from balai.sync.api import router as sync_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/documents", documents_router)
@@ -78,6 +79,7 @@ def _register_routers() -> None:
     api.add_router("/citizens", citizens_router)
     api.add_router("/notify", notify_router)
     api.add_router("/antrian", antrian_router)
+    api.add_router("/sync", sync_router)
 
 
 _register_routers()

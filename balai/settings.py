@@ -110,6 +110,14 @@ BALAI_ANTRIAN_ENFORCE_HOURS = env_flag(
 BALAI_PUBLIC_URL = os.environ.get("BALAI_PUBLIC_URL", "http://localhost:8000")
 BALAI_LETTER_TEMPLATE_DIR = os.environ.get("BALAI_LETTER_TEMPLATE_DIR", "")
 BALAI_KECAMATAN_NODES = os.environ.get("BALAI_KECAMATAN_NODES", "")
+# Sync between a kecamatan node and the regency (balai.sync, decision 0008):
+# a node refuses staff logins after this many days without a successful sync
+# (revoked staff must not work on forever); a round runs every few minutes;
+# changes per pushed batch and per pulled page.
+BALAI_NODE_MAX_DAYS_OFFLINE = int(os.environ.get("BALAI_NODE_MAX_DAYS_OFFLINE", "7"))
+BALAI_SYNC_INTERVAL_MINUTES = int(os.environ.get("BALAI_SYNC_INTERVAL_MINUTES", "5"))
+BALAI_SYNC_BATCH = int(os.environ.get("BALAI_SYNC_BATCH", "2000"))
+BALAI_SYNC_PAGE = int(os.environ.get("BALAI_SYNC_PAGE", "2000"))
 # Register imports (docs/decisions/0009-digitisation.md): the largest file a
 # page accepts, and the largest the command line reads (never below 1 GB).
 BALAI_IMPORT_MAX_UPLOAD_BYTES = int(
@@ -148,6 +156,7 @@ INSTALLED_APPS = [
     "balai.notify",
     "balai.antrian",
     "balai.documents",
+    "balai.sync",
     "balai.demo",
 ]
 
@@ -226,6 +235,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # A kecamatan node too long without sync refuses staff logins.
+    "balai.sync.auth.StaleNodeGuard",
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [

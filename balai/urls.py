@@ -15,6 +15,7 @@ urlpatterns = [
     path("penduduk/", include("balai.registry.urls")),
     path("layanan/", include("balai.services.urls")),
     path("antrian/", include("balai.antrian.urls")),
+    path("sinkron/", include("balai.sync.urls")),
     # Document verification (/verifikasi, the QR target /v/<payload>) and delivery.
     path("", include("balai.documents.urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,321 @@
+"""Two real processes for the sync tests and benches: the regency served by
+gunicorn on PostgreSQL, a kecamatan node on SQLite, talking HTTP on
+127.0.0.1. Each pair gets its own database (CREATE DATABASE sync_test_...,
+cloned from a migrated, set-up template) and drops it afterwards.
+
+Needs BALAI_CI_PG_URL (postgres://user@host:port/db, a superuser).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[3]
+PYTHON = sys.executable
+NODE = "64.02.12"
+SECRET = "sync-test-secret-key-not-for-production"
+
+
+def pg_url() -> str | None:
+    return os.environ.get("BALAI_CI_PG_URL") or None
+
+
+def _with_db(url: str, name: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def admin_connection(url: str) -> psycopg.Connection:
+    return psycopg.connect(_with_db(url, "postgres"), autocommit=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _migrations_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "balai").glob("*/migrations/*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    for name in ("testing.py",):
+        digest.update((ROOT / "balai" / "sync" / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class Side:
+    """One Balai installation: its environment and data folder."""
+
+    def __init__(self, name: str, data_dir: Path, env: dict[str, str]) -> None:
+        self.name, self.data_dir = name, data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("BALAI_")},
+            "DJANGO_SETTINGS_MODULE": "balai.settings",
+            "BALAI_DATA_DIR": str(data_dir),
+            "BALAI_SECRET_KEY": SECRET,
+            "BALAI_DEMO": "1",
+            "BALAI_NUMBERS": "local",
+            "BALAI_LOG_LEVEL": "WARNING",
+            "PYTHONHASHSEED": "0",
+            **env,
+        }
+        self.env.pop("DATABASE_URL", None)
+        if "DATABASE_URL" in env:
+            self.env["DATABASE_URL"] = env["DATABASE_URL"]
+
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        timeout: float = 600,
+        env: dict | None = None,
+    ) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [PYTHON, "-m", "balai.manage", *args],
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(
+                f"{self.name}: balai {' '.join(args)} failed ({result.returncode}):\n"
+                f"{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+            )
+        return result
+
+    def popen(self, *args: str, env: dict | None = None) -> subprocess.Popen:
+        return subprocess.Popen(
+            [PYTHON, "-m", "balai.manage", *args],
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+
+    def tool(self, *args: str, timeout: float = 600, env: dict | None = None) -> Any:
+        result = subprocess.run(
+            [PYTHON, "-m", "balai.sync.testing", *args],
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            what = " ".join(args)
+            raise RuntimeError(
+                f"{self.name}: testing {what} failed:\n{result.stderr[-6000:]}"
+            )
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+class Template:
+    """A migrated regency database set up for one node, with its data folder
+    and the node's credential; and a migrated empty node database."""
+
+    def __init__(self, url: str, base: Path) -> None:
+        self.url = url
+        key = _migrations_digest()
+        self.db = f"sync_tpl_{key}"
+        self.dir = base / f"template-{key}"
+
+    def ensure(self) -> None:
+        ready = self.dir / "ready"
+        with admin_connection(self.url) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [self.db]
+            ).fetchone()
+        if exists and ready.exists():
+            return
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        with admin_connection(self.url) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.db}"')
+            conn.execute(f'CREATE DATABASE "{self.db}"')
+        regency = Side(
+            "regency",
+            self.dir / "regency",
+            {
+                "BALAI_NODE": "regency",
+                "DATABASE_URL": _with_db(self.url, self.db),
+                "BALAI_KECAMATAN_NODES": NODE,
+            },
+        )
+        regency.run("migrate", "--noinput")
+        regency.tool("regency-setup", "--credential", str(self.dir / "credential.json"))
+        node = Side("node", self.dir / "node", {"BALAI_NODE": NODE})
+        node.run("migrate", "--noinput")
+        ready.write_text("ok")
+
+
+class Pair:
+    """A regency (gunicorn, PostgreSQL) and a node (SQLite) for one test."""
+
+    def __init__(self, url: str, base: Path, *, template: Template) -> None:
+        self.url = url
+        self.name = f"sync_test_{uuid.uuid4().hex[:10]}"
+        self.dir = base / self.name
+        self.template = template
+        self.port = free_port()
+        self.server: subprocess.Popen | None = None
+        shutil.copytree(template.dir / "regency", self.dir / "regency")
+        shutil.copytree(template.dir / "node", self.dir / "node")
+        shutil.copy(template.dir / "credential.json", self.dir / "credential.json")
+        with admin_connection(url) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{template.db}"')
+        self.regency = Side(
+            "regency",
+            self.dir / "regency",
+            {
+                "BALAI_NODE": "regency",
+                "DATABASE_URL": _with_db(url, self.name),
+                "BALAI_KECAMATAN_NODES": NODE,
+            },
+        )
+        self.node = Side("node", self.dir / "node", {"BALAI_NODE": NODE})
+        self.regency_url = f"http://127.0.0.1:{self.port}"
+
+    # the regency server
+    def start(self, *, workers: int = 2) -> None:
+        log = (self.dir / "gunicorn.log").open("ab")
+        self.server = subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "balai.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--timeout",
+                "300",
+                "--graceful-timeout",
+                "2",
+            ],
+            cwd=ROOT,
+            env=self.regency.env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(
+                    self.regency_url + "/api/v1/sync/time", timeout=2
+                ):
+                    return
+            except OSError:
+                if self.server.poll() is not None:
+                    raise RuntimeError("gunicorn exited:\n" + self.log_tail()) from None
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start:\n" + self.log_tail())
+
+    def log_tail(self) -> str:
+        path = self.dir / "gunicorn.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def kill_server(self) -> None:
+        """kill -9 of the regency (every gunicorn process)."""
+        if self.server is not None and self.server.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.server.pid, signal.SIGKILL)
+            self.server.wait(timeout=30)
+        self.server = None
+
+    def stop_server(self) -> None:
+        if self.server is not None and self.server.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.server.pid, signal.SIGTERM)
+            try:
+                self.server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill_server()
+        self.server = None
+
+    def init_node(self) -> None:
+        self.node.run(
+            "node_init",
+            "--regency",
+            self.regency_url,
+            "--node",
+            NODE,
+            "--credential",
+            str(self.dir / "credential.json"),
+        )
+
+    def sync(
+        self, *, check: bool = True, env: dict | None = None
+    ) -> subprocess.CompletedProcess:
+        return self.node.run("sync", check=check, env=env)
+
+    def sync_until_quiet(self, *, rounds: int = 6) -> None:
+        """Sync until a round neither pushes nor pulls anything."""
+        for _n in range(rounds):
+            out = self.sync().stdout
+            if "dikirim 0 perubahan" in out and "diterima 0 perubahan" in out:
+                return
+        raise RuntimeError("sync did not settle:\n" + out)
+
+    def fingerprints(self) -> tuple[dict, dict]:
+        return self.regency.tool("fingerprint"), self.node.tool("fingerprint")
+
+    def close(self, *, keep: bool = False) -> None:
+        self.stop_server()
+        with contextlib.suppress(Exception), admin_connection(self.url) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s",
+                [self.name],
+            )
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def diverged(regency: dict, node: dict) -> list[str]:
+    return sorted(
+        label
+        for label in set(regency) | set(node)
+        if regency.get(label) != node.get(label)
+    )
+
+
+@contextlib.contextmanager
+def pair(base: Path) -> Iterator[Pair]:
+    url = pg_url()
+    assert url, "BALAI_CI_PG_URL is not set"
+    template = Template(url, base)
+    template.ensure()
+    p = Pair(url, base, template=template)
+    try:
+        yield p
+    finally:
+        p.close()
