@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from rapidfuzz import fuzz, process
@@ -56,9 +56,8 @@ MAX_QUERY_WORDS = 6
 # Whole keys looked up by equality: this many, from the nearest few per word.
 MAX_KEYS = 48
 KEY_CHOICES = 4
-# Fewer candidates than this for a name of three words or more: add those
-# with all words but one.
-RELAX_BELOW = 50
+# Near keys are looked up in this many tiers of equal distance at most.
+KEY_TIERS = 3
 
 _NUMBER_SEPARATORS = re.compile(r"[\s.\-]")
 
@@ -203,6 +202,8 @@ def _filtered(
 Phrase = tuple[str, ...]
 # A slot: the phrases that may stand for one query word.
 Slot = list[Phrase]
+# A candidate: a resident's id and folded name.
+Candidate = tuple[uuid.UUID, str]
 
 
 @dataclass
@@ -356,7 +357,7 @@ _PG_VECTOR = "to_tsvector('simple'::regconfig, registry_resident.name_key)"
 
 def _ranked_ids(
     qs: QuerySet[Resident], query: list[list[Slot]], limit: int
-) -> list[uuid.UUID]:
+) -> list[Candidate]:
     if not query:
         return []
     if connection.vendor == "postgresql":
@@ -380,11 +381,12 @@ def _ranked_ids(
             params=[_fts5(query)],
             order_by=[f"{_WORDS}.rank"],
         )
-    return list(found.values_list("id", flat=True)[:limit])
+    return list(found.values_list("id", "name_key")[:limit])
 
 
-def whole_keys(strict: list[list[Slot]], limit: int) -> list[str]:
-    """Return whole name keys the strict query stands for, likeliest first.
+def whole_keys(key: str, strict: list[list[Slot]], limit: int) -> list[list[str]]:
+    """Return whole name keys the strict query stands for, nearest first, in
+    tiers of equal distance from `key` (the key itself left out).
 
     "sitti aminak" stands for "siti aminah", "siti amina", ...: looked up by
     equality on the name_key index, these find the people whose whole name
@@ -397,24 +399,28 @@ def whole_keys(strict: list[list[Slot]], limit: int) -> list[str]:
             words = " ".join(" ".join(f[i]) for f, i in zip(firsts, picks, strict=True))
             keys.append((sum(picks), words))
     keys.sort()
-    return list(dict.fromkeys(k for _, k in keys))[:limit]
+    near = list(dict.fromkeys(k for _, k in keys if k != key))[:limit]
+    tiers: dict[int, list[str]] = {}
+    for other in near:
+        tiers.setdefault(int(OSA.distance(key, other)), []).append(other)
+    return [tiers[d] for d in sorted(tiers)]
 
 
-def _by_keys(qs: QuerySet[Resident], keys: list[str], limit: int) -> list[uuid.UUID]:
-    if not keys:
+def _by_keys(qs: QuerySet[Resident], keys: list[str], limit: int) -> list[Candidate]:
+    """Return up to `limit` ids of people whose folded name is one of `keys`.
+
+    Unordered: which of many namesakes comes is of no matter (they score the
+    same), and an ORDER BY would make the database fetch every one of them.
+    """
+    if not keys or limit <= 0:
         return []
-    if len(keys) == 1:
-        found = qs.filter(name_key=keys[0]).order_by("id")
-    else:
-        order = Case(
-            *(When(name_key=k, then=Value(i)) for i, k in enumerate(keys)),
-            output_field=IntegerField(),
-        )
-        found = qs.filter(name_key__in=keys).order_by(order, "id")
-    return list(found.values_list("id", flat=True)[:limit])
+    found = (
+        qs.filter(name_key=keys[0]) if len(keys) == 1 else qs.filter(name_key__in=keys)
+    )
+    return list(found.order_by().values_list("id", "name_key")[:limit])
 
 
-def _candidate_ids(qs: QuerySet[Resident], key: str) -> list[uuid.UUID]:
+def _candidates(qs: QuerySet[Resident], key: str) -> list[Candidate]:
     """Return up to CANDIDATE_LIMIT ids, likeliest first.
 
     First the people whose whole folded name is the query (or a near
@@ -422,22 +428,23 @@ def _candidate_ids(qs: QuerySet[Resident], key: str) -> list[uuid.UUID]:
     name), then the word index ranked (every word, then all but one).
     """
     strict, relaxed = word_queries(key)
-    ids: list[uuid.UUID] = []
+    ids: list[Candidate] = []
 
-    def add(more: list[uuid.UUID]) -> None:
-        seen = set(ids)
-        ids.extend([i for i in more if i not in seen][: CANDIDATE_LIMIT - len(ids)])
+    def add(more: list[Candidate]) -> None:
+        seen = {pk for pk, _ in ids}
+        ids.extend([c for c in more if c[0] not in seen][: CANDIDATE_LIMIT - len(ids)])
 
     add(_by_keys(qs, [key], CANDIDATE_LIMIT))
-    if len(ids) < CANDIDATE_LIMIT:
-        others = [k for k in whole_keys(strict, MAX_KEYS) if k != key]
-        add(_by_keys(qs, others, CANDIDATE_LIMIT - len(ids)))
+    for tier in whole_keys(key, strict, MAX_KEYS)[:KEY_TIERS]:
+        if len(ids) >= CANDIDATE_LIMIT:
+            break
+        add(_by_keys(qs, tier, CANDIDATE_LIMIT - len(ids)))
     if len(ids) < CANDIDATE_LIMIT:
         add(_ranked_ids(qs, strict, CANDIDATE_LIMIT))
-    # All words but one: pairs of words are cheap to intersect, but a single
-    # common word matches a large part of the register; so for a name of two
-    # words only when nothing had both.
-    if relaxed and (not ids or (len(key.split()) > 2 and len(ids) < RELAX_BELOW)):
+    # All words but one, only when nothing had them all: a pair of words is
+    # cheap to intersect, but the holders of a common word are a large part
+    # of the register, and ranking them costs.
+    if relaxed and not ids:
         add(_ranked_ids(qs, relaxed, CANDIDATE_LIMIT))
     return ids
 
@@ -564,14 +571,21 @@ def search_residents(
             "Ketik sedikitnya 3 huruf nama, atau 16 angka NIK/nomor KK.",
             code="query_too_short",
         )
-    ids = _candidate_ids(qs, key)
-    candidates = Resident.objects.filter(pk__in=ids).values(*_ROW_FIELDS)
-    scored = [(score(key, v["name_key"]), v) for v in candidates]
-    scored = [(s, v) for s, v in scored if s >= MIN_SCORE]
-    scored.sort(key=lambda sv: (-sv[0], sv[1]["name"], str(sv[1]["id"])))
+    candidates = _candidates(qs, key)
+    scored = [(score(key, found), found, pk) for pk, found in candidates]
+    scored = [c for c in scored if c[0] >= MIN_SCORE]
+    scored.sort(key=lambda c: (-c[0], c[1], str(c[2])))
     number_ = _page_number(page, len(scored), per_page)
     start = (number_ - 1) * per_page
-    rows = [_row(v, today, s) for s, v in scored[start : start + per_page]]
+    shown = scored[start : start + per_page]
+    # Only the page's rows are read whole (with desa and KK number).
+    values = {
+        v["id"]: v
+        for v in Resident.objects.filter(pk__in=[pk for *_, pk in shown]).values(
+            *_ROW_FIELDS
+        )
+    }
+    rows = [_row(values[pk], today, s) for s, _, pk in shown if pk in values]
     return SearchPage(
         query=text,
         kind="name",
@@ -580,7 +594,7 @@ def search_residents(
         per_page=per_page,
         total=len(scored),
         filters=filters,
-        capped=len(ids) >= CANDIDATE_LIMIT,
+        capped=len(candidates) >= CANDIDATE_LIMIT,
     )
 
 
