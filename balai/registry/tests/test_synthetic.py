@@ -139,7 +139,9 @@ def test_the_population_looks_like_kukar(big):
 @pytest.mark.django_db
 def test_seed_population_writes_what_the_actions_write():
     audit_before = AuditEntry.objects.count()
-    call_command("seed_population", residents=300, batch=120, seed=3, verbosity=0)
+    call_command(
+        "seed_population", residents=300, batch=120, seed=3, workers=1, verbosity=0
+    )
     assert Resident.objects.count() == 300
     families = Family.objects.count()
     events = LifeEvent.objects.count()
