@@ -354,4 +354,4 @@ class NumberSequence(models.Model):
 
 
 # Digitisation records (imports, reconciliation, duplicates): their own module.
-from balai.registry.models_digitisation import *  # noqa: E402, F401, F403
+from balai.registry.models_digitisation import *  # noqa: E402, F403
