@@ -28,7 +28,15 @@ from balai.regions.models import Office, OfficeKind
 from balai.registry.models import Resident, ResidentStatus
 from balai.registry.names import name_key
 from balai.services import calendar as cal
-from balai.services import files, letters, notifications, register, sla, workflow
+from balai.services import (
+    files,
+    letters,
+    notifications,
+    receipts,
+    register,
+    sla,
+    workflow,
+)
 from balai.services.catalogue import SEED_SERVICES, SIAK_OUTPUTS
 from balai.services.models import (
     IKM_ELEMENTS,
@@ -784,7 +792,7 @@ def submit_application(
         for i, r in enumerate(residents)
     ]
     ApplicationSubject.objects.bulk_create(subject_rows)
-    event = ApplicationEvent.objects.create(
+    event = ApplicationEvent(
         application=application,
         seq=1,
         transition="submit",
@@ -801,6 +809,15 @@ def submit_application(
     changed = sla.refresh(application, [event])
     if changed:
         application.save(update_fields=changed)
+    # The receipt (tanda terima), in this transaction: no application without it.
+    receipt = receipts.issue_receipt(
+        actor=actor,
+        application=application,
+        attachment_labels=_receipt_items(service, claimed),
+    )
+    if receipt:
+        event.data["receipt"] = receipt
+    event.save(force_insert=True)
     record_many(
         actor=actor,
         targets=[application, event, *subject_rows],
@@ -827,6 +844,22 @@ def submit_application(
             },
         )
     return application
+
+
+def _receipt_items(service: Service, claimed: list[Attachment]) -> list[str]:
+    """The papers received, named as the catalogue names them."""
+    labels = {r["code"]: r["label"] for r in service.requirements}
+    items = []
+    for attachment in claimed:
+        if attachment.kind == AttachmentKind.POWER_OF_ATTORNEY:
+            items.append(str(AttachmentKind.POWER_OF_ATTORNEY.label))
+        else:
+            items.append(
+                labels.get(attachment.requirement_code)
+                or attachment.original_name
+                or str(AttachmentKind(attachment.kind).label)
+            )
+    return items
 
 
 def tracking_path(application: Application) -> str:

@@ -23,12 +23,14 @@ from balai.services.models import (
     ApplicationDraft,
     ApplicationEvent,
     Attachment,
+    AttachmentKind,
     Channel,
     LocalHoliday,
     Service,
     ServiceVersion,
     Status,
 )
+from balai.services.receipts import receipt_of
 
 # Roles that read applications across offices within their scope.
 OVERSIGHT_ROLES = (Role.LEADER, Role.AUDITOR, Role.SERVICE_ADMIN)
@@ -186,6 +188,9 @@ class Tracking:
     held_for_identity: bool
     office: str
     steps: list[TrackStep] = field(default_factory=list)
+    # Links only: the files behind them are served to the applicant or staff.
+    receipt_id: str = ""
+    siak_attachment_ids: list[str] = field(default_factory=list)
 
 
 def track(*, number: str, code: str) -> Tracking:
@@ -214,6 +219,7 @@ def track(*, number: str, code: str) -> Tracking:
         )
         for e in events_of(app)
     ]
+    receipt = receipt_of(app)
     return Tracking(
         number=app.number,
         service=app.service.name,
@@ -226,6 +232,15 @@ def track(*, number: str, code: str) -> Tracking:
         held_for_identity=app.held_for_identity,
         office=app.filed_office.name,
         steps=steps,
+        receipt_id=str(receipt.pk) if receipt is not None else "",
+        siak_attachment_ids=[
+            str(pk)
+            for pk in app.attachments.filter(
+                kind=AttachmentKind.SIAK_DOCUMENT
+            ).values_list("pk", flat=True)
+        ]
+        if app.status in (Status.ISSUED, Status.COLLECTED)
+        else [],
     )
 
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from balai.accounts.auth import request_actor, staff_required
 from balai.accounts.models import AccountKind, Role, User
 from balai.core.errors import BalaiError, NotFound, PermissionDenied
-from balai.services import actions, files, selectors, throttle, workflow
+from balai.services import actions, files, receipts, selectors, throttle, workflow
 from balai.services import calendar as cal
 from balai.services.api import (
     mask_nik,
@@ -272,6 +272,7 @@ def my_application(request: HttpRequest, pk) -> HttpResponse:
         {
             "application": application,
             "events": selectors.events_of(application),
+            "receipt": receipts.receipt_of(application),
             "steps": _step_forms(actor, application),
             "survey_open": application.status in workflow.COMPLETED
             and not hasattr(application, "survey"),
@@ -468,6 +469,7 @@ def officer_application(request: HttpRequest, pk) -> HttpResponse:
             "attachments": application.attachments.select_related("blob"),
             "steps": _step_forms(actor, application),
             "siak_outputs": application.service.siak_outputs,
+            "receipt": receipts.receipt_of(application),
             "today": timezone.localdate(),
         },
     )

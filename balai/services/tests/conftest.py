@@ -241,3 +241,27 @@ def step(db):
         )
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def _receipts_off(request, monkeypatch):
+    """Receipts render a signed PDF per submission: tests about other things
+    skip them; tests that use the `receipts` fixture get the real ones."""
+    if "receipts" in request.fixturenames:
+        return
+    from balai.services import receipts as receipt_module
+
+    monkeypatch.setattr(receipt_module, "issue_receipt", lambda **kwargs: {})
+
+
+@pytest.fixture
+def receipts(db, letter_keys, make_staff):
+    """Real receipts: signing keys, and a head at the offices tests file at
+    (online receipts are signed by the head of the filing office)."""
+    from balai.regions.models import Office
+
+    letter_keys()
+    for office in Office.objects.filter(
+        region_id__in=[JAHAB, TIMBAU, TENGGARONG]
+    ).exclude(kind="regency") | Office.objects.filter(code__in=[MPP, "DISDUKCAPIL"]):
+        make_staff(office=office.code, role="leader", is_head=True)
