@@ -21,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from balai.accounts.actions import STAFF_ADMIN_ROLES, create_posting
 from balai.accounts.auth import request_actor, staff_required
 from balai.accounts.forms import LoginForm, OtpForm, PostingForm
-from balai.accounts.models import AccountKind
+from balai.accounts.models import AccountKind, User
 from balai.accounts.selectors import (
     ROSTER_ROLES,
     active_postings,
@@ -43,6 +43,21 @@ class LoginView(auth_views.LoginView):
         if self.request.user.kind == AccountKind.CITIZEN:
             return reverse("accounts:citizen-home")
         return reverse("accounts:staff-home")
+
+    def form_invalid(self, form):
+        # A kecamatan node too long without sync refuses staff (balai.sync):
+        # say so instead of "wrong password".
+        from balai.sync.auth import stale_reason
+
+        reason = stale_reason()
+        username = form.data.get("username") or ""
+        if (
+            reason
+            and User.objects.filter(username=username, kind=AccountKind.STAFF).exists()
+        ):
+            form.errors.pop("__all__", None)
+            form.add_error(None, reason)
+        return super().form_invalid(form)
 
 
 class LogoutView(auth_views.LogoutView):

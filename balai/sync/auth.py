@@ -44,7 +44,8 @@ def stale_reason(now: dt.datetime | None = None) -> str | None:
 
 
 class StaleNodeGuard:
-    """An authentication backend that only ever refuses (never lets in)."""
+    """An authentication backend that only ever refuses (never lets in; it has
+    no get_user, so no session is ever bound to it)."""
 
     def authenticate(self, request: Any, username: str | None = None, **kwargs: Any):
         if not username or stale_reason() is None:
@@ -53,7 +54,4 @@ class StaleNodeGuard:
 
         if User.objects.filter(username=username, kind=AccountKind.STAFF).exists():
             raise PermissionDenied(stale_reason())
-        return None
-
-    def get_user(self, user_id: Any):
         return None

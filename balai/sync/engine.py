@@ -24,6 +24,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -264,6 +265,10 @@ def _parse(unit: Unit) -> None:
             continue
         if item.op == ChangeOp.DELETE:
             item.values = None
+            try:
+                spec.parsers[spec.pk_attname](item.object_id)
+            except Invalid as exc:
+                unit.refuse(item, ConflictKind.INVALID, f"Data tidak valid: {exc}")
             continue
         try:
             item.values = framework.parse_payload(spec, item.payload)
@@ -295,7 +300,7 @@ def _route_problem(unit: Unit, item: Item) -> str:
 def _load(unit: Unit) -> None:
     by_model: dict[str, set[str]] = defaultdict(set)
     for item in unit.items:
-        if item.spec is not None and item.status != SKIPPED:
+        if item.spec is not None and item.alive:
             by_model[item.model].add(item.object_id)
     for label, pks in by_model.items():
         unit.load_current(label, pks)
@@ -1092,7 +1097,10 @@ def regency_state(label: str, object_id: str) -> dict[str, Any]:
     spec = framework.spec_for(label)
     row = None
     if spec is not None:
-        obj = spec.model._default_manager.filter(pk=object_id).first()
+        try:
+            obj = spec.model._default_manager.filter(pk=object_id).first()
+        except (ValidationError, ValueError, TypeError):
+            obj = None  # a malformed id from a refused change
         if obj is not None:
             row = model_payload(obj)
     top = (

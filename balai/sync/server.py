@@ -65,7 +65,6 @@ def require_regency() -> None:
 def authenticate(request: HttpRequest, body: bytes) -> SyncNode:
     """Check protocol version, node, key status, clock window and signature."""
     require_regency()
-    check_version(request.headers.get(H_PROTOCOL), side="node")
     name = request.headers.get(H_NODE, "")
     stamp = request.headers.get(H_TIME, "")
     signature = request.headers.get(H_SIGNATURE, "")
@@ -73,6 +72,7 @@ def authenticate(request: HttpRequest, body: bytes) -> SyncNode:
         raise ProtocolError(
             "Permintaan sinkron tanpa tanda tangan node.", code="unsigned", status=401
         )
+    check_version(request.headers.get(H_PROTOCOL), side="node")
     node = SyncNode.objects.filter(pk=name).first()
     if node is None:
         raise ProtocolError(

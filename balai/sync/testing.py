@@ -72,6 +72,10 @@ def regency_setup(*, node: str, credential: str, residents: int = 20) -> None:
 
     call_command("load_regions", verbosity=0)
     call_command("load_services", verbosity=0)
+    # Letter keys: the root, the regency's, and the node's (copied to the node
+    # by whoever sets it up, as an administrator would).
+    call_command("keys_init_root", verbosity=0, if_missing=True)
+    call_command("keys_issue_node", node=node, verbosity=0)
     system = Actor.system(name="sync-test")
     office = Office.objects.get(code=f"MPP-{node}")
     ensure_queue_setup(actor=system, offices=[office])

@@ -171,6 +171,15 @@ class Template:
         regency.tool("regency-setup", "--credential", str(self.dir / "credential.json"))
         node = Side("node", self.dir / "node", {"BALAI_NODE": NODE})
         node.run("migrate", "--noinput")
+        # The node's letter key and the root's public key, as an
+        # administrator copies them (balai keys_issue_node).
+        source = self.dir / "regency" / "var-keys"
+        documents = Path(regency.data_dir) / "keys" / "documents"
+        target = Path(node.data_dir) / "keys" / "documents"
+        (target / "nodes").mkdir(parents=True, exist_ok=True)
+        shutil.copy(documents / "root.pub", target / "root.pub")
+        shutil.copytree(documents / "nodes" / NODE, target / "nodes" / NODE)
+        del source
         ready.write_text("ok")
 
 
