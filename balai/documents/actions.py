@@ -56,6 +56,9 @@ ISSUER_ROLES = (
 )
 NUMBERING_ROLES = (Role.SERVICE_ADMIN, Role.SYSADMIN)
 SIAK_ROLES = (Role.REGISTRAR, Role.SYSADMIN)
+# The registry officer records SIAK's output at Disdukcapil (decision 0005,
+# step `issue`): he may store the PDF too, posted there only.
+SIAK_OFFICER_ROLE = Role.REGISTRY_OFFICER
 # Letters an officer signs for himself (what he received or completed); the
 # others are signed by the head of the office.
 OFFICER_SIGNED = {DocumentKind.RECEIPT, DocumentKind.COMPLETION}
@@ -767,7 +770,9 @@ def store_siak_document(
     application_ref: str = "",
 ) -> SiakDocument:
     """Keep the TTE-signed PDF SIAK issued, for delivery to the citizen."""
-    actor.require_role(*SIAK_ROLES)
+    siak_office = getattr(settings, "BALAI_SIAK_OFFICE", "DISDUKCAPIL")
+    if not (actor.has_role(SIAK_OFFICER_ROLE) and actor.office_code == siak_office):
+        actor.require_role(*SIAK_ROLES)
     if kind not in SiakKind.values:
         raise BalaiError("Jenis dokumen SIAK tidak dikenal.", code="kind_unknown")
     number = str(number or "").strip()

@@ -34,6 +34,7 @@ from balai.services import (
     notifications,
     receipts,
     register,
+    siak,
     sla,
     workflow,
 )
@@ -978,6 +979,12 @@ def transition_application(
     register_data = register.on_step(actor=actor, application=app, step=step, note=note)
     if register_data:
         data["register"] = register_data
+    if step.records_siak:
+        # Delivered through the documents app (access-logged); the
+        # attachment stays on the application as well.
+        stored = siak.store(actor=actor, application=app, claimed=claimed)
+        if stored:
+            data["siak_document"] = stored
     if step.name == "issue" and app.workflow == WorkflowKind.OFFICE_LETTER:
         letter = letters.issue_letter(actor=actor, application=app)
         if letter:

@@ -21,7 +21,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from balai.accounts.auth import request_actor, staff_required
 from balai.accounts.models import AccountKind, Role, User
 from balai.core.errors import BalaiError, NotFound, PermissionDenied
-from balai.services import actions, files, receipts, selectors, throttle, workflow
+from balai.services import (
+    actions,
+    files,
+    receipts,
+    selectors,
+    siak,
+    throttle,
+    workflow,
+)
 from balai.services import calendar as cal
 from balai.services.api import (
     mask_nik,
@@ -470,6 +478,7 @@ def officer_application(request: HttpRequest, pk) -> HttpResponse:
             "steps": _step_forms(actor, application),
             "siak_outputs": application.service.siak_outputs,
             "receipt": receipts.receipt_of(application),
+            "siak_documents": siak.documents_of(application),
             "today": timezone.localdate(),
         },
     )
