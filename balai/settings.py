@@ -231,6 +231,41 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache ------------------------------------------------------------------------
+# Rate limits (tracking, sign-up, one-time codes, verification) count in the
+# cache. The default (local memory) is per process: with several gunicorn
+# workers set BALAI_CACHE_URL to share the counts: "redis://host:6379/0"
+# (needs the redis package) or "file:///srv/balai/cache" (a folder on this
+# server, no extra dependency); "file:" alone uses $BALAI_DATA_DIR/cache.
+BALAI_CACHE_URL = os.environ.get("BALAI_CACHE_URL", "").strip()
+if BALAI_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": BALAI_CACHE_URL,
+        }
+    }
+elif BALAI_CACHE_URL.startswith("file:"):
+    _cache_dir = BALAI_CACHE_URL.removeprefix("file:").removeprefix("//")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(_cache_dir or DATA_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+elif BALAI_CACHE_URL:
+    raise ImproperlyConfigured(
+        "BALAI_CACHE_URL: use redis://..., rediss://..., unix://... or file:..."
+    )
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "balai",
+        }
+    }
+
 # --- Auth -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
