@@ -135,7 +135,7 @@ def export(path: Path, *, batch: int | None = None) -> dict[str, int]:
     body = {
         "node": s.node,
         "hello": {
-            "node_time": time.time(),
+            "node_time": timezone.now().timestamp(),
             "backlog": outbox.backlog(s),
             "software": "bundle",
         },

@@ -17,7 +17,6 @@ import http.client
 import logging
 import os
 import ssl
-import time
 import urllib.parse
 from collections import defaultdict
 from collections.abc import Iterator
@@ -48,6 +47,11 @@ from balai.sync.protocol import (
 log = logging.getLogger("balai.sync")
 API_PREFIX = "/api/v1/sync"
 SOFTWARE = "balai-sync/1"
+
+
+def node_time() -> float:
+    """This node's clock (as set, maybe wrong) in Unix seconds."""
+    return timezone.now().timestamp()
 
 
 class SyncError(Exception):
@@ -111,7 +115,7 @@ class Regency:
         full = self.prefix + path
         all_headers = {H_PROTOCOL: str(PROTOCOL_VERSION), **(headers or {})}
         if signed:
-            stamp = f"{time.time() - self.skew:.3f}"
+            stamp = f"{node_time() - self.skew:.3f}"
             message = signing_message(
                 method=method,
                 path=full,
@@ -180,9 +184,9 @@ class Regency:
 
     def measure_skew(self) -> float:
         """Node clock minus regency clock, in seconds (half the round trip off)."""
-        sent = time.time()
+        sent = node_time()
         status, headers, data = self.raw("GET", "/time", signed=False)
-        back = time.time()
+        back = node_time()
         answer = self._decode(status, headers, data)
         skew = (sent + back) / 2 - float(answer["server_time"])
         self.skew = skew
@@ -490,7 +494,7 @@ def say_hello(client: Regency, report: RoundReport | None = None) -> dict[str, A
     hello = client.call(
         "/hello",
         {
-            "node_time": time.time(),
+            "node_time": node_time(),
             "backlog": outbox.backlog(s),
             "cursor": s.cursor,
             "acked": [s.acked_epoch, s.acked_seq],

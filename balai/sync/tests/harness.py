@@ -328,3 +328,44 @@ def pair(base: Path) -> Iterator[Pair]:
         yield p
     finally:
         p.close()
+
+
+# --- checks shared by the tests and the fault bench ------------------------------
+
+DOUBLED_SQL = """
+    SELECT count(*) FROM (
+        SELECT model, object_id, md5(payload::text) FROM core_changerecord
+        WHERE node = %s GROUP BY 1, 2, 3 HAVING count(*) > 1
+    ) d
+"""
+
+
+def doubled_at_regency(p: Pair, node: str = NODE) -> int:
+    """Changes of the node stored twice at the regency (same record, same
+    content, two numbers): what a replayed batch taken for new would leave."""
+    import psycopg
+
+    with psycopg.connect(_with_db(p.url, p.name)) as conn:
+        return conn.execute(DOUBLED_SQL, [node]).fetchone()[0]
+
+
+def lost_between(p: Pair, labels: list[str]) -> dict[str, list[str]]:
+    """Ids the node holds that the regency does not (for the node's tables)."""
+    node_ids = p.node.tool("ids", *labels)
+    regency_ids = p.regency.tool("ids", *labels)
+    return {
+        label: sorted(set(node_ids[label]) - set(regency_ids[label]))
+        for label in labels
+        if set(node_ids[label]) - set(regency_ids[label])
+    }
+
+
+OWN_TABLES = [
+    "registry.family",
+    "registry.resident",
+    "registry.lifeevent",
+    "antrian.ticket",
+    "antrian.ticketevent",
+    "services.application",
+    "services.applicationevent",
+]
