@@ -5,16 +5,18 @@ impossible at a million, so candidates come from blocks: residents who share
 a blocking key. One wrong field must not hide a pair, so there are several
 keys, each leaving out a different field:
 
-- ``D``: sex, birth year, day and month *as a set* (a day/month swap gives
-  the same key) and the first three letters of one word of the name (one
-  key per word: a typo or a dropped word leaves another word to meet on);
 - ``P``: sex, birth year, mother's and father's names (the person's own name
   and the day of birth free: typos, placeholder dates such as 1 January or
   31 December, a missing day);
-- ``V``: sex, desa and the words of the name, sorted (any birth date, the
-  words in any order);
-- ``Y``: sex, birth year and the words of the name, sorted (anywhere in the
-  regency).
+- ``V``: sex, desa, birth year and the words of the name, sorted (any day,
+  the words in any order);
+- ``Q``: sex, desa, day and month *as a set* and the name's words (any year:
+  a slip in the year; a day/month swap gives the same key);
+- ``Y``: sex, birth year and a name of two words or more, sorted (anywhere
+  in the regency);
+- ``D``: sex, birth year, day and month as a set and the first three
+  letters of one word of the name (one key per word: a typo or a dropped
+  word leaves another word to meet on).
 
 Names are compared by their folded key (`names.name_key`: spelling variants,
 titles and "M." for Muhammad already folded). A block larger than
@@ -74,8 +76,16 @@ THRESHOLD = 0.80
 MAX_BLOCK = 150
 WEIGHTS = {"name": 0.40, "date": 0.25, "parents": 0.20, "place": 0.10, "born": 0.05}
 EVIDENCE_PREFIX = "ganda:"
+MUHAMMAD = name_key("Muhammad")
+# Two alike name words are two names when each is borne by at least
+# NAME_WORD_MIN residents and the rarer by at least NAME_WORD_SHARE as many as
+# the commoner (a slip of a common name repeats too, but far less often);
+# counted only when at least NAME_STATS_MIN residents are compared.
+NAME_WORD_MIN = 3
+NAME_WORD_SHARE = 0.02
+NAME_STATS_MIN = 10_000
 # Parents named on both records who agree less than this are other people.
-PARENTS_DIFFER = 0.6
+PARENTS_DIFFER = 0.75
 PARENTS_PENALTY = 0.15
 
 
@@ -140,35 +150,68 @@ def person_of(row: dict[str, Any] | Any) -> Person:
 # --- Blocking -----------------------------------------------------------------
 
 
-def blocking_keys(p: Person) -> Iterator[tuple]:
+KEY_KINDS = ("P", "V", "Q", "Y", "D")
+
+
+def keys_of(p: Person, kind: str) -> list[tuple]:
+    """The blocking keys of one kind a resident has (see the module's doc)."""
     birth = p.birth
+    if kind == "P":
+        if p.mother or p.father:
+            return [("P", p.sex, birth.year, p.mother, p.father)]
+        return []
+    words = sorted(set(p.words))
+    if not words:
+        return []
+    joined = " ".join(words)
+    if kind == "V":
+        return [("V", p.sex, p.village, birth.year, joined)]
+    if kind == "Y":
+        # Anywhere in the regency: only for names of two words or more (one
+        # common word a year is everyone called Siti born that year).
+        return [("Y", p.sex, birth.year, joined)] if len(words) > 1 else []
     day_month = (
         (birth.day, birth.month)
         if birth.day <= birth.month
         else (birth.month, birth.day)
     )
-    words = sorted(set(p.words))
-    for word in words:
-        if len(word) >= 2:
-            yield ("D", p.sex, birth.year, day_month, word[:3])
-    if p.mother or p.father:
-        yield ("P", p.sex, birth.year, p.mother, p.father)
-    if words:
-        joined = " ".join(words)
-        yield ("V", p.sex, p.village, joined)
-        yield ("Y", p.sex, birth.year, joined)
+    if kind == "Q":
+        return [("Q", p.sex, p.village, day_month, joined)]
+    return [("D", p.sex, birth.year, day_month, w[:3]) for w in words if len(w) >= 2]
+
+
+def blocking_keys(p: Person) -> Iterator[tuple]:
+    for kind in KEY_KINDS:
+        yield from keys_of(p, kind)
+
+
+def _met_before(a: Person, b: Person, kinds: tuple[str, ...]) -> bool:
+    """Whether a and b share a key of an earlier kind (compared there)."""
+    return any(set(keys_of(a, kind)) & set(keys_of(b, kind)) for kind in kinds)
 
 
 # --- Scoring ------------------------------------------------------------------
 
 
-def _word_match(a: str, b: str) -> bool:
+def _word_match(
+    a: str, b: str, *, initials: bool = True, names: dict[str, int] | None = None
+) -> bool:
     """The same name word but for a slip: an initial, one edit in a short
-    word, two in a long one (Rizal and Rizki are two names)."""
+    word, two in a long one (Rizal and Rizki are two names). With
+    `initials`, "muhamad" (how name_key reads "M.") may stand for any word
+    beginning with M. With `names` (how many bear each word), two words
+    that many bear are two names, however alike (Hasnawati, Hasniati); a
+    slip makes a word few others bear."""
     if a == b:
         return True
     if len(a) == 1 or len(b) == 1:
         return a[0] == b[0]
+    if initials and MUHAMMAD in (a, b):
+        return a[0] == b[0]
+    if names is not None:
+        fewer, more = sorted((names.get(a, 0), names.get(b, 0)))
+        if fewer >= NAME_WORD_MIN and fewer >= NAME_WORD_SHARE * more:
+            return False
     shorter = min(len(a), len(b))
     if shorter <= 3:
         return False
@@ -176,8 +219,31 @@ def _word_match(a: str, b: str) -> bool:
     return OSA.distance(a, b, score_cutoff=limit) <= limit
 
 
-def _unmatched(words: tuple[str, ...], others: tuple[str, ...]) -> list[str]:
-    return [w for w in words if not any(_word_match(w, o) for o in others)]
+def _unmatched(
+    words: tuple[str, ...],
+    others: tuple[str, ...],
+    *,
+    initials: bool = True,
+    names: dict[str, int] | None = None,
+) -> list[str]:
+    """The words of one name that no word of the other accounts for, each
+    word of the other used once (equal words first, then slips)."""
+    left = list(others)
+    rest = []
+    for word in words:
+        if word in left:
+            left.remove(word)
+        else:
+            rest.append(word)
+    unmatched = []
+    for word in rest:
+        for i, other in enumerate(left):
+            if _word_match(word, other, initials=initials, names=names):
+                del left[i]
+                break
+        else:
+            unmatched.append(word)
+    return unmatched
 
 
 def name_score(a: str, b: str) -> float:
@@ -196,9 +262,9 @@ def date_score(a: datetime.date, b: datetime.date) -> float:
         if (a.day, a.month) == (b.month, b.day):
             return 0.9  # day and month swapped
         if _placeholder(a) or _placeholder(b):
-            return 0.75  # 1 January, 31 December, the 1st of a month
+            return 0.75  # 1 January, 1 July or 31 December for "not known"
         if a.month == b.month:
-            return 0.6
+            return 0.6  # the same month (an unknown day is often the 1st)
         return 0.3
     if abs(a.year - b.year) == 1 and (a.month, a.day) == (b.month, b.day):
         return 0.5  # a slip in the year
@@ -206,7 +272,7 @@ def date_score(a: datetime.date, b: datetime.date) -> float:
 
 
 def _placeholder(day: datetime.date) -> bool:
-    return (day.month, day.day) in ((1, 1), (12, 31), (7, 1)) or day.day == 1
+    return (day.month, day.day) in ((1, 1), (12, 31), (7, 1))
 
 
 def _text_score(a: str, b: str) -> float | None:
@@ -215,20 +281,37 @@ def _text_score(a: str, b: str) -> float | None:
     return fuzz.ratio(a, b) / 100.0
 
 
-def twins(a: Person, b: Person) -> bool:
+def twins(a: Person, b: Person, names: dict[str, int] | None = None) -> bool:
     """Born the same day of the same parents, or in the same KK, with a given
-    name that differs: two people, not one."""
+    name that differs: two people, not one.
+
+    With `names` (how many residents bear each name word), a given name
+    "differs" only when each record has a word the other lacks that other
+    people bear too: Rizal and Rizki are two names; Rusdi and Urshdi are one
+    name and a slip of the keyboard.
+    """
     if a.birth != b.birth:
         return False
     if a.family is not None and a.family == b.family and a.name != b.name:
         # Two members of one KK born the same day: twins unless every word of
         # each name is a word of the other but for a slip.
-        return bool(_unmatched(a.words, b.words) or _unmatched(b.words, a.words))
+        return bool(
+            _unmatched(a.words, b.words, initials=False, names=names)
+            or _unmatched(b.words, a.words, initials=False, names=names)
+        )
     parents = (_text_score(a.mother, b.mother), _text_score(a.father, b.father))
     known = [s for s in parents if s is not None]
     if not known or min(known) < 0.9:
         return False
-    return bool(_unmatched(a.words, b.words) and _unmatched(b.words, a.words))
+    only_a = _unmatched(a.words, b.words, names=names)
+    only_b = _unmatched(b.words, a.words, names=names)
+    if not (only_a and only_b):
+        return False
+    if names is None:
+        return True
+    return any(names.get(w, 0) >= NAME_WORD_MIN for w in only_a) and any(
+        names.get(w, 0) >= NAME_WORD_MIN for w in only_b
+    )
 
 
 def score(a: Person, b: Person) -> tuple[float, dict[str, float]]:
@@ -264,52 +347,57 @@ def find_pairs(
     stats = stats if stats is not None else Stats()
     started = time.perf_counter()
     everyone: list[Person] = []
-    blocks: dict[tuple, list[int]] = defaultdict(list)
-    for index, person in enumerate(people):
+    names: dict[str, int] = defaultdict(int)
+    for person in people:
         everyone.append(person)
-        for key in set(blocking_keys(person)):
-            blocks[key].append(index)
+        for word in set(person.words):
+            names[word] += 1
     stats.residents = len(everyone)
-    stats.blocks = len(blocks)
-    seen: set[int] = set()
-    n = len(everyone) + 1
+    # How common a name word is says something only over many people; in a
+    # small register every different word counts as a different name.
+    common = names if len(everyone) >= NAME_STATS_MIN else None
     found: list[Candidate] = []
     key_hits: dict[str, int] = defaultdict(int)
-    for key, members in blocks.items():
-        size = len(members)
-        if size < 2:
-            continue
-        if size > MAX_BLOCK:
-            stats.skipped_blocks += 1
-            continue
-        for x in range(size):
-            i = members[x]
-            a = everyone[i]
-            for y in range(x + 1, size):
-                j = members[y]
-                pair = i * n + j if i < j else j * n + i
-                if pair in seen:
-                    continue
-                seen.add(pair)
-                b = everyone[j]
-                stats.compared += 1
-                total, parts = score(a, b)
-                if total < threshold:
-                    continue
-                if twins(a, b):
-                    stats.twins += 1
-                    continue
-                key_hits[key[0]] += 1
-                first, second = (a, b) if str(a.id) < str(b.id) else (b, a)
-                found.append(
-                    Candidate(
-                        first.id,
-                        second.id,
-                        round(total, 4),
-                        {"key": key[0], **{k: round(v, 3) for k, v in parts.items()}},
+    # One kind of key at a time (memory); a pair that met on an earlier kind
+    # was compared there and is skipped.
+    for position, kind in enumerate(KEY_KINDS):
+        earlier = KEY_KINDS[:position]
+        blocks: dict[int, list[int]] = defaultdict(list)
+        for index, person in enumerate(everyone):
+            for key in set(keys_of(person, kind)):
+                blocks[hash(key)].append(index)
+        stats.blocks += len(blocks)
+        for members in blocks.values():
+            size = len(members)
+            if size < 2:
+                continue
+            if size > MAX_BLOCK:
+                stats.skipped_blocks += 1
+                continue
+            for x in range(size):
+                a = everyone[members[x]]
+                for y in range(x + 1, size):
+                    b = everyone[members[y]]
+                    if earlier and _met_before(a, b, earlier):
+                        continue
+                    stats.compared += 1
+                    total, parts = score(a, b)
+                    if total < threshold:
+                        continue
+                    if twins(a, b, common):
+                        stats.twins += 1
+                        continue
+                    key_hits[kind] += 1
+                    first, second = (a, b) if str(a.id) < str(b.id) else (b, a)
+                    found.append(
+                        Candidate(
+                            first.id,
+                            second.id,
+                            round(total, 4),
+                            {"key": kind, **{k: round(v, 3) for k, v in parts.items()}},
+                        )
                     )
-                )
-    blocks.clear()
+        del blocks
     found.sort(key=lambda c: -c.score)
     stats.found = len(found)
     stats.keys = dict(key_hits)

@@ -19,6 +19,7 @@ row imported). Nothing here touches the database.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import re
 import unicodedata
@@ -77,6 +78,7 @@ def norm_header(text: Any) -> str:
     return re.sub(r"[^a-z0-9]", "", folded)
 
 
+@functools.lru_cache(maxsize=8192)
 def norm_word(text: str) -> str:
     """Fold a value for looking it up in a code list: 'SLTA/Sederajat' ->
     'slta sederajat'; words kept apart so 'Diploma I/II' is not 'Diploma III'."""
@@ -88,6 +90,12 @@ def norm_word(text: str) -> str:
 def clean_text(value: Any) -> str:
     """Return a cell as one line of text: control characters (NUL included,
     which no database stores) become spaces, runs of spaces one space."""
+    if value.__class__ is str:
+        # The common case, fast: printable, single-spaced.
+        if value.isprintable() and "  " not in value:
+            return value.strip()
+        text = _CONTROL.sub(" ", value) if _CONTROL.search(value) else value
+        return _SPACES.sub(" ", text).strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -186,11 +194,6 @@ def number16(cell: Any, *, label: str) -> str:
     cannot be trusted: a 16-digit number stored as a floating-point number
     (Excel keeps only 15 significant digits, so 6402061234560001 becomes
     6.40206123456E+15 and the last digit is lost)."""
-    lost = _(
-        "%(label)s tersimpan sebagai angka desimal/ilmiah (%(value)s), sehingga "
-        "digit terakhirnya bisa hilang (Excel hanya menyimpan 15 digit). Simpan "
-        "kolom %(label)s sebagai teks lalu ekspor ulang."
-    )
     if cell is None or cell == "":
         return ""
     if isinstance(cell, bool | datetime.date | datetime.time):
@@ -202,15 +205,11 @@ def number16(cell: Any, *, label: str) -> str:
         return "" if cell == 0 else str(cell)
     if isinstance(cell, float):
         if not math.isfinite(cell) or not cell.is_integer():
-            raise CellProblem(
-                lost % {"label": label, "value": repr(cell)}, "number_float"
-            )
+            raise CellProblem(_lost(label, repr(cell)), "number_float")
         whole = int(cell)
         text = str(whole)
         if len(text) >= 16 and (whole >= _EXACT_FLOAT or text.endswith("0")):
-            raise CellProblem(
-                lost % {"label": label, "value": f"{cell:.10E}"}, "number_float"
-            )
+            raise CellProblem(_lost(label, f"{cell:.10E}"), "number_float")
         return "" if whole == 0 else text
     text = clean_text(cell).replace(" ", "")
     if text.startswith("'"):
@@ -219,14 +218,22 @@ def number16(cell: Any, *, label: str) -> str:
     if text in ("", "-", "--", "0"):
         return ""
     if _SCIENTIFIC.match(text):
-        raise CellProblem(lost % {"label": label, "value": text}, "number_float")
+        raise CellProblem(_lost(label, text), "number_float")
     floated = _FLOAT_TEXT.match(text)
     if floated:
         digits = floated.group(1)
         if len(digits) >= 16 and digits.endswith("0"):
-            raise CellProblem(lost % {"label": label, "value": text}, "number_float")
+            raise CellProblem(_lost(label, text), "number_float")
         return digits
     return text
+
+
+def _lost(label: str, value: str) -> str:
+    return _(
+        "%(label)s tersimpan sebagai angka desimal/ilmiah (%(value)s), sehingga "
+        "digit terakhirnya bisa hilang (Excel hanya menyimpan 15 digit). Simpan "
+        "kolom %(label)s sebagai teks lalu ekspor ulang."
+    ) % {"label": label, "value": value}
 
 
 def _number16(label: str) -> Converter:
