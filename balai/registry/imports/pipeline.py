@@ -21,6 +21,7 @@ cuts the same batches, skips those committed and goes on with the rest.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import queue
 import re
@@ -1146,7 +1147,10 @@ def run_import(
     except Exception as exc:
         if job is not None:
             # Whole batches only were committed; a rerun goes on from there.
-            finish_job(actor=actor, job=job, error=f"Terhenti: {exc}"[:500])
+            # (If the database itself is gone, the job stays "running" and a
+            # rerun takes it up just the same.)
+            with contextlib.suppress(Exception):
+                finish_job(actor=actor, job=job, error=f"Terhenti: {exc}"[:500])
         raise
     if job is not None:
         job = finish_job(actor=actor, job=job)
