@@ -349,16 +349,15 @@ def _render_one(job: tuple[str, str, str]) -> bytes:
     return render.write_pdf(html, title=title, qr_text=qr_text)
 
 
-def _render_all(jobs: list[tuple[str, str, str]], workers: int) -> list[bytes]:
-    """Render PDFs, in forked worker processes when there are many.
+def _render_pool(workers: int, count: int) -> ProcessPoolExecutor | None:
+    """Forked render workers when there are many letters, else None.
 
     The workers only turn HTML into PDF bytes: no database, no keys.
     """
-    if workers <= 1 or len(jobs) < 2 * workers or not hasattr(os, "fork"):
-        return [_render_one(job) for job in jobs]
+    if workers <= 1 or count < 2 * workers or not hasattr(os, "fork"):
+        return None
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_render_one, jobs, chunksize=8))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def _issue(
@@ -388,12 +387,22 @@ def _issue(
         key: lock_sequence(office=office, kind=key[1], year=key[2])
         for key, office in series
     }
-    for draft in drafts:
-        sequence = sequences[(draft.letter.office.pk, draft.letter.kind, draft.on.year)]
-        sequence.last_serial += 1
-        draft.sequence, draft.serial = sequence, sequence.last_serial
-        _compose(draft, actor=actor, signer=signer, signed_at=signed_at)
-    pdfs = _render_all([(d.html, d.title, d.signed.url) for d in drafts], workers)
+    pool = _render_pool(workers, len(drafts))
+    try:
+        pending = []
+        for draft in drafts:
+            key = (draft.letter.office.pk, draft.letter.kind, draft.on.year)
+            sequence = sequences[key]
+            sequence.last_serial += 1
+            draft.sequence, draft.serial = sequence, sequence.last_serial
+            _compose(draft, actor=actor, signer=signer, signed_at=signed_at)
+            job = (draft.html, draft.title, draft.signed.url)
+            # Workers render while the next letters are laid out.
+            pending.append(pool.submit(_render_one, job) if pool else job)
+        pdfs = [p.result() if pool else _render_one(p) for p in pending]
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     documents = [
         _document(d, actor=actor, signer=signer, pdf=pdf)
         for d, pdf in zip(drafts, pdfs, strict=True)
