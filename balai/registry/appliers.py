@@ -305,13 +305,18 @@ def _check_families(unit: Any, kinds: Any) -> None:
     if not touched:
         return
     members: dict[str, dict[str, tuple]] = defaultdict(dict)
-    for rid, fid, shdk, status in Resident.objects.filter(
-        family_id__in=list(touched)
-    ).values_list("id", "family_id", "shdk", "status"):
-        members[str(fid)][str(rid)] = (shdk, status)
+    family_of: dict[str, str] = {}
+    touched_list = sorted(touched)
+    for start in range(0, len(touched_list), 2000):
+        for rid, fid, shdk, status in Resident.objects.filter(
+            family_id__in=touched_list[start : start + 2000]
+        ).values_list("id", "family_id", "shdk", "status"):
+            members[str(fid)][str(rid)] = (shdk, status)
+            family_of[str(rid)] = str(fid)
     for rid, item in resident_finals.items():
-        for fid in list(members):
-            members[fid].pop(rid, None)
+        previous = family_of.get(rid)
+        if previous is not None:
+            members[previous].pop(rid, None)
         fid = item.values.get("family_id")
         if fid:
             members[str(fid)][rid] = (

@@ -17,6 +17,7 @@ import http.client
 import logging
 import os
 import ssl
+import time
 import urllib.parse
 from collections import defaultdict
 from collections.abc import Iterator
@@ -46,6 +47,7 @@ from balai.sync.protocol import (
 
 log = logging.getLogger("balai.sync")
 API_PREFIX = "/api/v1/sync"
+CONFLICT_PAGE = 500  # conflicts per pull answer (server.pull)
 SOFTWARE = "balai-sync/1"
 
 
@@ -245,10 +247,12 @@ class Regency:
 # --- conflicts ------------------------------------------------------------------------
 
 
-def apply_conflicts(messages: list[dict[str, Any]]) -> int:
+def apply_conflicts(messages: list[dict[str, Any]], *, advance: bool = True) -> int:
     """Keep the regency's conflicts here and take the regency's version of
     each record concerned (inside the caller's transaction). Returns how
-    many were new."""
+    many were new. Only the pull's stream (every conflict, in rev order)
+    advances the conflict cursor; a push's answer carries those of its batch
+    only, early."""
     new = 0
     top_rev = 0
     for m in messages:
@@ -293,7 +297,7 @@ def apply_conflicts(messages: list[dict[str, Any]]) -> int:
                 or 0
             )
         conflict.save(force_insert=True)
-    if top_rev:
+    if top_rev and advance:
         SyncState.objects.filter(pk=1, conflict_rev__lt=top_rev).update(
             conflict_rev=top_rev
         )
@@ -401,6 +405,7 @@ class RoundReport:
     skew: float | None = None
     epoch_event: str = ""
     notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         parts = [
@@ -416,7 +421,20 @@ class RoundReport:
             parts.append(f"selisih jam {self.skew:+.0f} detik")
         if self.epoch_event:
             parts.append(f"epoch: {self.epoch_event}")
+        if self.seconds:
+            parts.append(
+                "waktu " + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
+            )
         return "; ".join(parts)
+
+
+@contextlib.contextmanager
+def _timed(report: RoundReport, name: str) -> Iterator[None]:
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        report.seconds[name] = time.monotonic() - started
 
 
 @contextlib.contextmanager
@@ -455,11 +473,14 @@ def run_round(
             report.skew = client.measure_skew()
             SyncState.objects.filter(pk=1).update(clock_skew_seconds=report.skew)
             hello = say_hello(client, report)
-            _push(client, report, push_limit)
             from balai.sync import auditsync
 
-            report.audit_sent = auditsync.sync_audit(client, hello)
-            _pull(client, report, pull_limit)
+            with _timed(report, "kirim"):
+                _push(client, report, push_limit)
+            with _timed(report, "audit"):
+                report.audit_sent = auditsync.sync_audit(client, hello)
+            with _timed(report, "tarik"):
+                _pull(client, report, pull_limit)
     except SyncError as exc:
         _finish(run, report, error=exc.message)
         raise
@@ -539,7 +560,9 @@ def _push(client: Regency, report: RoundReport, limit: int) -> None:
                 continue
             raise
         with transaction.atomic():
-            report.conflicts += apply_conflicts(answer.get("conflicts", []))
+            report.conflicts += apply_conflicts(
+                answer.get("conflicts", []), advance=False
+            )
             acked = answer["acked"]
             outbox.record_ack(int(acked["epoch"]), int(acked["seq"]))
         report.pushed += len(batch.records)
@@ -566,7 +589,8 @@ def _pull(client: Regency, report: RoundReport, limit: int) -> None:
         wanted_files |= blobs.refs_in(applied.rows)
         report.pulled += applied.applied
         report.pages += 1
-        if not answer.get("more"):
+        more_conflicts = len(answer.get("conflicts", [])) >= CONFLICT_PAGE
+        if not answer.get("more") and not more_conflicts:
             break
     fetch_files(client, wanted_files, report)
 

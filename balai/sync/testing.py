@@ -260,6 +260,38 @@ def day_of_work(
     return done
 
 
+def busy_week(*, seed: int, families: int, tickets: int, applications: int) -> dict:
+    """A week at a busy MPP: data entry of KKs in batches of 50 (as the
+    digitisation screens do), the queue, a few applications with receipts."""
+    from balai.antrian.actions import call_next, finish, start_service, take_ticket
+    from balai.antrian.models import Counter, QueueLane
+
+    rng = random.Random(seed)  # noqa: S311 - made-up test data
+    registrar = staff_actor("registry_officer")
+    clerk = staff_actor("counter_officer")
+    done = {"residents": register_families(registrar, count=families, seed=seed)}
+    lanes = list(QueueLane.objects.filter(office__code=MPP).order_by("sort_order"))
+    counters = list(Counter.objects.filter(office__code=MPP).order_by("number"))
+    for n in range(tickets):
+        take_ticket(actor=clerk, lane=rng.choice(lanes))
+        ticket = call_next(actor=clerk, counter=counters[n % len(counters)])
+        if ticket is not None:
+            start_service(actor=clerk, ticket=ticket)
+            finish(actor=clerk, ticket=ticket)
+    done["tickets"] = tickets
+    if applications:
+        done.update(
+            day_of_work(
+                seed=seed + 1,
+                families=0,
+                tickets=0,
+                applications=applications,
+                births=0,
+            )
+        )
+    return done
+
+
 # --- fingerprints ---------------------------------------------------------------------
 
 # Columns written outside the change log (not compared): a login's time is
@@ -336,6 +368,11 @@ def main(argv: list[str] | None = None) -> None:
     work.add_argument("--tickets", type=int, default=6)
     work.add_argument("--applications", type=int, default=3)
     work.add_argument("--births", type=int, default=2)
+    week = sub.add_parser("week")
+    week.add_argument("--seed", type=int, default=1)
+    week.add_argument("--families", type=int, default=15000)
+    week.add_argument("--tickets", type=int, default=1000)
+    week.add_argument("--applications", type=int, default=20)
     fp = sub.add_parser("fingerprint")
     fp.add_argument("--node", default=NODE)
     ids = sub.add_parser("ids")
@@ -354,6 +391,13 @@ def main(argv: list[str] | None = None) -> None:
             tickets=args.tickets,
             applications=args.applications,
             births=args.births,
+        )
+    elif args.command == "week":
+        result = busy_week(
+            seed=args.seed,
+            families=args.families,
+            tickets=args.tickets,
+            applications=args.applications,
         )
     elif args.command == "fingerprint":
         result = fingerprint(node=args.node)

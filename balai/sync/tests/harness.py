@@ -369,3 +369,118 @@ OWN_TABLES = [
     "services.application",
     "services.applicationevent",
 ]
+
+
+# --- a proxy that loses, doubles and reorders requests ----------------------------
+
+
+class ChaosProxy:
+    """An HTTP proxy between node and regency that misbehaves on purpose.
+
+    Per request, with the probabilities set: drop it before the regency sees
+    it; forward it and drop the answer (the regency acted, the node does not
+    know); send it twice; or keep a copy and send it again before a later
+    request (a duplicated, late, out-of-order batch).
+    """
+
+    def __init__(self, upstream_port: int, *, seed: int = 0) -> None:
+        import random
+        import threading
+
+        self.upstream = upstream_port
+        self.port = free_port()
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.drop_before = self.drop_after = self.duplicate = self.replay = 0.0
+        self.kept: list[bytes] = []
+        self.counts = {"dropped": 0, "lost_answers": 0, "doubled": 0, "replayed": 0}
+        self._server = socket.socket()
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._server.bind(("127.0.0.1", self.port))
+        self._server.listen(64)
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def calm(self) -> None:
+        self.drop_before = self.drop_after = self.duplicate = self.replay = 0.0
+
+    def close(self) -> None:
+        self._stop = True
+        with contextlib.suppress(OSError):
+            self._server.close()
+
+    def _serve(self) -> None:
+        import threading
+
+        while not self._stop:
+            try:
+                client, _addr = self._server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
+
+    @staticmethod
+    def _read_request(sock: socket.socket) -> bytes:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return head + b"\r\n\r\n" + body
+
+    def _forward(self, request: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", self.upstream), timeout=300) as up:
+            up.sendall(request)
+            response = b""
+            while True:
+                chunk = up.recv(65536)
+                if not chunk:
+                    return response
+                response += chunk
+
+    def _handle(self, client: socket.socket) -> None:
+        with client:
+            try:
+                request = self._read_request(client)
+                if not request:
+                    return
+                is_push = request.startswith(b"POST /api/v1/sync/push")
+                with self.lock:
+                    roll = self.rng.random
+                    drop_before = is_push and roll() < self.drop_before
+                    drop_after = is_push and roll() < self.drop_after
+                    twice = is_push and roll() < self.duplicate
+                    keep = is_push and roll() < self.replay
+                    late = self.kept.pop(0) if self.kept and roll() < 0.5 else None
+                    if keep:
+                        self.kept.append(request)
+                if late is not None:
+                    self.counts["replayed"] += 1
+                    with contextlib.suppress(OSError):
+                        self._forward(late)
+                if drop_before:
+                    self.counts["dropped"] += 1
+                    return
+                response = self._forward(request)
+                if twice:
+                    self.counts["doubled"] += 1
+                    response = self._forward(request)
+                if drop_after:
+                    self.counts["lost_answers"] += 1
+                    return
+                client.sendall(response)
+            except OSError:
+                return
