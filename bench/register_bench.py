@@ -200,10 +200,23 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
     }
 
 
+REPEAT = 1  # set from --repeat
+
+
 def timed(fn: Callable[[], object]) -> tuple[float, object]:
-    started = time.perf_counter()
-    result = fn()
-    return (time.perf_counter() - started) * 1000, result
+    """Time `fn` in milliseconds; with --repeat N, the fastest of N calls.
+
+    On a machine shared with other jobs a single call may wait for a core;
+    the fastest of a few back-to-back calls is the cost of the work itself.
+    Both are reported (BENCHMARKS.md says which run used which).
+    """
+    best = float("inf")
+    result = None
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        result = fn()
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return best, result
 
 
 # --- setup ------------------------------------------------------------------------
@@ -289,7 +302,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--json", default="", help="also write the results here")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time each call this many times back to back, keep the fastest",
+    )
     args = parser.parse_args()
+    global REPEAT
+    REPEAT = max(1, args.repeat)
 
     database = configure(args)
     seconds = seed(args.residents)
@@ -418,6 +439,7 @@ def main() -> None:
         "residents": total,
         "seed_seconds": round(seconds, 1),
         "queries": len(queries),
+        "repeat": REPEAT,
         "intended_name_shared_by_over_20": {
             "regency": round(shared, 3),
             "desa": round(shared_desa, 3),
