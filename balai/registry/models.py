@@ -38,8 +38,11 @@ class Flag(models.TextChoices):
 class Family(OwnedModel):
     """A Kartu Keluarga (KK): a household with one head and its members."""
 
-    kk_number = models.CharField(
-        _("nomor KK"), max_length=16, null=True, blank=True, unique=True
+    # NULL while awaiting SIAK's number (several may wait: NULLs are distinct).
+    # Unique by a constraint, not `unique=True`: that would add a second
+    # (pattern) index on PostgreSQL that no query uses.
+    kk_number = models.CharField(  # noqa: DJ001
+        _("nomor KK"), max_length=16, null=True, blank=True
     )
     head = models.ForeignKey(
         "Resident",
@@ -68,6 +71,9 @@ class Family(OwnedModel):
     class Meta:
         verbose_name = _("keluarga (KK)")
         verbose_name_plural = _("keluarga (KK)")
+        constraints = [
+            models.UniqueConstraint(fields=["kk_number"], name="registry_kk_unique")
+        ]
 
     def __str__(self) -> str:
         return f"KK {self.kk_number or '(menunggu nomor)'}"
@@ -79,7 +85,11 @@ class Family(OwnedModel):
 class Resident(OwnedModel):
     """A person in the register; the current state, projected from events."""
 
-    nik = models.CharField(_("NIK"), max_length=16, null=True, blank=True, unique=True)
+    # NULL while awaiting SIAK's number; unique by a constraint (see
+    # Family.kk_number).
+    nik = models.CharField(  # noqa: DJ001
+        _("NIK"), max_length=16, null=True, blank=True
+    )
     name = models.CharField(_("nama lengkap"), max_length=150)
     # The name folded for search: lower case, spelling variants made one.
     name_key = models.CharField(
@@ -156,7 +166,8 @@ class Resident(OwnedModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    kecamatan_code = models.CharField(max_length=8, db_index=True)
+    # Indexed with the village (Meta.indexes), which serves it alone too.
+    kecamatan_code = models.CharField(max_length=8)
     dusun = models.CharField(_("dusun"), max_length=64, blank=True, default="")
     rt = models.CharField(_("RT"), max_length=3, blank=True, default="")
     rw = models.CharField(_("RW"), max_length=3, blank=True, default="")
@@ -175,12 +186,13 @@ class Resident(OwnedModel):
         verbose_name = _("penduduk")
         verbose_name_plural = _("penduduk")
         constraints = [
+            models.UniqueConstraint(fields=["nik"], name="registry_nik_unique"),
             # One head per family, enforced by the database too.
             models.UniqueConstraint(
                 fields=["family"],
                 condition=Q(shdk=1, status="hidup"),
                 name="registry_one_head_per_family",
-            )
+            ),
         ]
         indexes = [
             models.Index(fields=["kecamatan_code", "village"]),
@@ -222,6 +234,8 @@ class LifeEvent(models.Model):
         related_name="events",
         null=True,
         blank=True,
+        # Served by the unique (resident, seq) index below.
+        db_index=False,
     )
     family = models.ForeignKey(
         Family,
