@@ -86,14 +86,8 @@ def work(
         str(rng.randint(0, 3)),
         env=env,
     )
-    if rng.random() < 0.4:  # the regency works too: something to pull
-        p.regency.run(
-            "shell",
-            "-c",
-            "from balai.sync.testing import register_families, _regency_registrar;"
-            "register_families(_regency_registrar(), count=2, "
-            f"seed={rng.randint(1, 10**9)})",
-        )
+    if rng.random() < 0.5:  # the regency works too: newcomers, catalogue
+        p.regency.tool("regency-day", "--seed", str(rng.randint(1, 10**9)))
 
 
 SMALL = {"BALAI_SYNC_BATCH": "40", "BALAI_SYNC_PAGE": "60"}
@@ -215,6 +209,20 @@ def main() -> None:
             .splitlines()[-1]
         )
         print(f"conflicts at the regency by kind: {conflicts}")
+        refused = (
+            p.regency.run(
+                "shell",
+                "-c",
+                "from balai.sync.models import Conflict;"
+                "print(Conflict.objects.exclude(kind='renumbered').count())",
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        print(
+            f"node changes refused as conflicts (kept in the conflict list, the "
+            f"node's version saved): {refused}"
+        )
     finally:
         if proxy is not None:
             proxy.close()

@@ -111,6 +111,21 @@ def regency_setup(*, node: str, credential: str, residents: int = 20) -> None:
         role="registrar",
         start_date=dt.date(2024, 1, 1),
     )
+    service_admin = create_staff(
+        actor=system,
+        username="admin.layanan",
+        full_name="Administrator Layanan Kabupaten",
+        password=PASSWORD,
+        check_password=False,
+    )
+    create_posting(
+        actor=system,
+        user=service_admin,
+        office=Office.objects.get(code="DISKOMINFO"),
+        position="Administrator",
+        role="service_admin",
+        start_date=dt.date(2024, 1, 1),
+    )
     if residents:
         register_families(
             _regency_registrar(), count=residents, seed=7, node=node, members=1
@@ -292,6 +307,43 @@ def busy_week(*, seed: int, families: int, tickets: int, applications: int) -> d
     return done
 
 
+def regency_day(*, seed: int) -> dict:
+    """The regency's own work meanwhile, never on a record the node writes:
+    KKs registered in Tenggarong, one of which moves to Tabang (the node
+    must receive the newcomers), and a catalogue edit (reference data)."""
+    from balai.accounts.models import User
+    from balai.accounts.selectors import actor_for
+    from balai.registry.actions import Address, move_within
+    from balai.registry.models import Family
+    from balai.services.actions import update_service
+    from balai.services.models import Service
+
+    rng = random.Random(seed)  # noqa: S311 - made-up test data
+    registrar = _regency_registrar()
+    made = register_families(registrar, count=2, seed=seed, node="64.02.06")
+    family = (
+        Family.objects.filter(kecamatan_code="64.02.06", is_active=True)
+        .order_by("-created_at")
+        .first()
+    )
+    move_within(
+        actor=registrar,
+        mode="family",
+        occurred_on=dt.date.today(),
+        family=family,
+        address=Address(village=rng.choice(villages()), rt="007"),
+    )
+    admin = actor_for(user=User.objects.get(username="admin.layanan"))
+    service = Service.objects.get(code="kia")
+    update_service(
+        actor=admin,
+        service=service,
+        changes={"description": f"Uraian diperbarui kabupaten ({seed})."},
+        expected_revision=service.revision,
+    )
+    return {"residents": made, "moved_family": str(family.pk)}
+
+
 # --- fingerprints ---------------------------------------------------------------------
 
 # Columns written outside the change log (not compared): a login's time is
@@ -373,6 +425,8 @@ def main(argv: list[str] | None = None) -> None:
     week.add_argument("--families", type=int, default=15000)
     week.add_argument("--tickets", type=int, default=1000)
     week.add_argument("--applications", type=int, default=20)
+    rday = sub.add_parser("regency-day")
+    rday.add_argument("--seed", type=int, default=1)
     fp = sub.add_parser("fingerprint")
     fp.add_argument("--node", default=NODE)
     ids = sub.add_parser("ids")
@@ -399,6 +453,8 @@ def main(argv: list[str] | None = None) -> None:
             tickets=args.tickets,
             applications=args.applications,
         )
+    elif args.command == "regency-day":
+        result = regency_day(seed=args.seed)
     elif args.command == "fingerprint":
         result = fingerprint(node=args.node)
     else:

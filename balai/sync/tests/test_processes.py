@@ -85,21 +85,21 @@ _PRINT_STATE = (
 
 
 def test_changes_at_the_regency_reach_the_node_and_only_its_own(pair: Pair):
-    script = (
-        "from balai.sync.testing import register_families, _regency_registrar;"
-        "actor = _regency_registrar();"
-        "register_families(actor, count=2, seed=91, node='64.02.12');"
-        "register_families(actor, count=2, seed=92, node='64.02.06')"
-    )
-    pair.regency.run("shell", "-c", script)
+    moved = pair.regency.tool("regency-day", "--seed", "91")["moved_family"]
     pair.sync_until_quiet()
     assert_same(pair)
+    newcomers = shell(
+        pair.node,
+        "from balai.registry.models import Resident;"
+        f"print(Resident.objects.filter(family_id='{moved}').count())",
+    )
+    assert int(newcomers) >= 1  # the KK that moved in from Tenggarong
     counts = shell(
         pair.node,
         "from balai.registry.models import Resident;"
         "print(sorted(set(Resident.objects.values_list('kecamatan_code', flat=True))))",
     )
-    assert "64.02.06" not in counts
+    assert "64.02.06" not in counts  # the KKs still in Tenggarong stay there
     assert NODE in counts
 
 
@@ -197,12 +197,7 @@ def test_a_node_clock_hours_off_orders_nothing_and_is_shown(pair: Pair):
 
 def test_with_no_link_a_usb_bundle_carries_both_ways(pair: Pair):
     pair.node.tool("work", "--seed", "401", "--families", "3", "--tickets", "2")
-    pair.regency.run(
-        "shell",
-        "-c",
-        "from balai.sync.testing import register_families, _regency_registrar;"
-        "register_families(_regency_registrar(), count=1, seed=402)",
-    )
+    pair.regency.tool("regency-day", "--seed", "402")
     bundle = pair.dir / "usb.balai"
     answer = pair.dir / "usb.balai.jawaban"
     pair.node.run("sync", "--export", str(bundle))
