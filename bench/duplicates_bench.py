@@ -333,7 +333,10 @@ def main() -> None:
         result["command"] = command(args.database_url)
         print(json.dumps(result["command"]), flush=True)
     if args.append:
+        new = not Path(args.append).exists()
         with open(args.append, "a", encoding="utf-8") as fh:
+            if new:
+                fh.write("# Benchmarks\n")
             fh.write(markdown(result))
 
 

@@ -298,7 +298,10 @@ def main() -> None:
             print(f"SQLite: {json.dumps(lite)}", flush=True)
     print(json.dumps(results))
     if args.append:
+        new = not Path(args.append).exists()
         with open(args.append, "a", encoding="utf-8") as fh:
+            if new:
+                fh.write("# Benchmarks\n")
             fh.write(markdown(results))
 
 

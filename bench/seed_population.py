@@ -18,6 +18,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -84,12 +85,18 @@ def main() -> None:
         f"--seed={args.seed}",
         f"--batch={args.batch}",
     ]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     output = run(command, env)
     seconds = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    python_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (
+        cpu_after.ru_stime - cpu_before.ru_stime
+    )
     rows = counts(env)
     print(output.strip().splitlines()[-1])
     print(f"balai {' '.join(command)}: {seconds:.1f} s")
+    print(f"  CPU of the command (Python): {python_cpu:.1f} s")
     for name, value in rows.items():
         print(f"  {name}: {value}")
     print(
@@ -99,6 +106,7 @@ def main() -> None:
                 "date": datetime.date.today().isoformat(),
                 "residents": args.residents,
                 "seconds": round(seconds, 1),
+                "python_cpu_seconds": round(python_cpu, 1),
                 "per_second": round(args.residents / seconds),
                 "database": args.database_url.split("://")[0],
                 "cpus": os.cpu_count(),
