@@ -29,6 +29,9 @@ class Command(BaseCommand):
                 "Data demo hanya untuk mode demo (BALAI_DEMO=1), bukan produksi."
             )
         call_command("load_regions", stdout=self.stdout)
+        # Receipts and letters are signed at submission: the demo needs the
+        # regency's root key and this server's certified signing key.
+        call_command("keys_init_root", if_missing=True, stdout=self.stdout)
         actor = Actor.system(name="demo")
         logins: list[tuple[str, str, str]] = []
         for path in SEEDERS:
