@@ -76,7 +76,42 @@ def run(args: list[str], env: dict[str, str], *, timed: bool = False) -> dict:
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     if peak:
         result["peak_mb"] = int(peak.group(1)) / 1024
+    cpu = re.findall(r"(?:User|System) time \(seconds\): ([0-9.]+)", done.stderr)
+    if cpu:
+        result["cpu_seconds"] = sum(float(x) for x in cpu)
     return result
+
+
+def postgres_cpu(url: str | None) -> float | None:
+    """CPU seconds PostgreSQL has used so far: the postmaster's own and its
+    reaped children's (every backend that ended), plus the live backends'."""
+    if not url:
+        return None
+    import psycopg
+
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(pid: int) -> list[str]:
+        text = Path(f"/proc/{pid}/stat").read_text()
+        return text[text.rindex(")") + 2 :].split()
+
+    try:
+        with psycopg.connect(url) as conn:
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        postmaster = int(fields(backend)[1])
+        f = fields(postmaster)
+        total = sum(int(x) for x in f[11:15])  # utime stime cutime cstime
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and entry.name != str(postmaster):
+                try:
+                    g = fields(int(entry.name))
+                except OSError:
+                    continue
+                if int(g[1]) == postmaster:
+                    total += int(g[11]) + int(g[12])
+    except (OSError, ValueError, psycopg.Error):
+        return None
+    return total / tick
 
 
 def prepare(env: dict[str, str]) -> None:
@@ -166,13 +201,21 @@ def counts(env: dict[str, str]) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def import_once(env: dict[str, str], path: Path, extra: list[str]) -> dict:
+def import_once(
+    env: dict[str, str], path: Path, extra: list[str], pg_url: str | None = None
+) -> dict:
     before = load()
+    pg_before = postgres_cpu(pg_url)
     result = run([BALAI, "import_residents", str(path), "-v0", *extra], env, timed=True)
+    pg_after = postgres_cpu(pg_url)
     line = result["stdout"].strip().splitlines()[-1]
     figures = dict(pair.split("=") for pair in line.split())
     return {
         "seconds": round(result["seconds"], 1),
+        "cpu_python": round(result.get("cpu_seconds", 0), 1),
+        "cpu_postgresql": round(pg_after - pg_before, 1)
+        if pg_before is not None and pg_after is not None
+        else None,
         "peak_mb": round(result.get("peak_mb", 0)),
         "summary": line,
         "rows": sum(int(figures[k]) for k in ("imported", "rejected", "duplicates")),
@@ -268,7 +311,7 @@ def main() -> None:
             url = fresh_pg(args.server_url, "balai_import_bench")
             env = {**base, "DATABASE_URL": url}
             prepare(env)
-            pg = import_once(env, files["siak"], [])
+            pg = import_once(env, files["siak"], [], url)
             pg["rows_per_second"] = round(pg["rows"] / pg["seconds"])
             pg["written"] = counts(env)
             pg["bare_copy"] = bare_copy(url, folder)
@@ -279,7 +322,9 @@ def main() -> None:
             url = fresh_pg(args.server_url, "balai_import_bench_opensid")
             env = {**base, "DATABASE_URL": url}
             prepare(env)
-            osid = import_once(env, files["opensid"], ["--village", OPENSID_VILLAGE])
+            osid = import_once(
+                env, files["opensid"], ["--village", OPENSID_VILLAGE], url
+            )
             osid["rows_per_second"] = round(osid["rows"] / osid["seconds"])
             osid["opensid_v2410_rows_per_second"] = OPENSID_ROWS_PER_SECOND
             osid["command"] = (
@@ -323,7 +368,9 @@ def markdown(r: dict) -> str:
         lines += [
             f"- PostgreSQL {r['postgresql']} ({r['pg_settings']}): "
             f"`{pg['command']}`: **{pg['seconds']} s** for {pg['rows']:,} rows "
-            f"({pg['rows_per_second']:,} rows/s), peak memory {pg['peak_mb']} MB, "
+            f"({pg['rows_per_second']:,} rows/s), CPU {pg['cpu_python']} s in the "
+            f"command + {pg['cpu_postgresql']} s in PostgreSQL, "
+            f"peak memory {pg['peak_mb']} MB, "
             f"load {pg['load_before']} -> {pg['load_after']}; `{pg['summary']}`; "
             f"written: {w['residents']:,} residents, {w['families']:,} KK, "
             f"{w['events']:,} events, {w['change_records']:,} change records, "
@@ -344,7 +391,8 @@ def markdown(r: dict) -> str:
         s = r["sqlite_import"]
         lines.append(
             f"- SQLite: `{s['command']}`: **{s['seconds']} s** for {s['rows']:,} rows "
-            f"({s['rows_per_second']:,} rows/s), peak memory {s['peak_mb']} MB, load "
+            f"({s['rows_per_second']:,} rows/s), CPU {s['cpu_python']} s, "
+            f"peak memory {s['peak_mb']} MB, load "
             f"{s['load_before']} -> {s['load_after']}; `{s['summary']}`."
         )
     return "\n".join(lines) + "\n"
