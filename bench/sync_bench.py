@@ -152,7 +152,9 @@ def main() -> None:
             f"({figures['week_seconds']:.0f} s)",
             flush=True,
         )
-        # The bare insert gets a copy of the regency as it is before the sync.
+        # The bare insert gets a copy of the regency as it is before the sync
+        # (no server connected while PostgreSQL copies the database).
+        p.stop_server()
         with admin_connection(url) as conn:
             conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -160,6 +162,7 @@ def main() -> None:
                 [p.name],
             )
             conn.execute(f'CREATE DATABASE "{scratch}" TEMPLATE "{p.name}"')
+        p.start(workers=args.workers)
         t0 = time.monotonic()
         out = p.node.run("sync", env={"BALAI_SYNC_BATCH": str(args.batch)}).stdout
         figures["round_seconds"] = time.monotonic() - t0

@@ -46,13 +46,10 @@ def _owner(values: dict[str, Any], unit: Any) -> str | None:
 
 
 def _subject_owner(unit: Any, label: str, pk: Any) -> str | None:
-    current = unit.current(label, pk)
-    if current is not None:
-        return unit.offices.region_of_id(current.get("owner_office_id"))
-    for item in unit.of_model(label):
-        if item.object_id == str(pk) and item.values is not None:
-            return unit.offices.region_of_id(item.values.get("owner_office_id"))
-    return None
+    row = unit.current(label, pk) or unit.incoming(label, pk)
+    if row is None:
+        return None
+    return unit.offices.region_of_id(row.get("owner_office_id"))
 
 
 def _event_owner(values: dict[str, Any], unit: Any) -> str | None:
@@ -381,18 +378,27 @@ def _bump_numbers(rows_by_model: dict[str, list[dict[str, Any]]]) -> None:
                 wanted[prefix] = max(wanted.get(prefix, 0), int(number[12:]))
     if not wanted:
         return
-    have = dict(
-        NumberSequence.objects.filter(prefix__in=list(wanted)).values_list(
-            "prefix", "last_serial"
+    prefixes = sorted(wanted)
+    have: dict[str, int] = {}
+    for start in range(0, len(prefixes), 2000):
+        have.update(
+            NumberSequence.objects.filter(
+                prefix__in=prefixes[start : start + 2000]
+            ).values_list("prefix", "last_serial")
         )
+    moved = [
+        NumberSequence(prefix=prefix, last_serial=serial)
+        for prefix, serial in wanted.items()
+        if have.get(prefix, -1) < serial
+    ]
+    # Inside the applying transaction, which holds the locks it takes here.
+    NumberSequence.objects.bulk_create(
+        moved,
+        update_conflicts=True,
+        unique_fields=["prefix"],
+        update_fields=["last_serial"],
+        batch_size=1000,
     )
-    for prefix, serial in wanted.items():
-        if prefix not in have:
-            NumberSequence.objects.create(prefix=prefix, last_serial=serial)
-        elif have[prefix] < serial:
-            NumberSequence.objects.filter(prefix=prefix, last_serial__lt=serial).update(
-                last_serial=serial
-            )
 
 
 def after_write(unit: Any) -> None:

@@ -567,6 +567,9 @@ def _push(client: Regency, report: RoundReport, limit: int) -> None:
             outbox.record_ack(int(acked["epoch"]), int(acked["seq"]))
         report.pushed += len(batch.records)
         report.batches += 1
+        report.seconds["kabupaten"] = report.seconds.get("kabupaten", 0.0) + float(
+            answer.get("seconds") or 0
+        )
 
 
 def _pull(client: Regency, report: RoundReport, limit: int) -> None:

@@ -171,18 +171,35 @@ class Unit:
         self._lost: list[tuple[int, int, int]] = []
         # Records with a refused change of this node: the newest conflict's rev.
         self._refused_rev: dict[tuple[str, str], int] = {}
+        self._by_model: dict[str, list[Item]] | None = None
+        self._first: dict[tuple[str, str], Item] = {}
         self.info_conflicts: list[Item] = []
 
     # where things are
     def served(self, region_code: str | None) -> bool:
         return bool(region_code) and node_serves(region_code, node=self.node)
 
+    def _index(self) -> None:
+        if self._by_model is None:
+            self._by_model = defaultdict(list)
+            self._first = {}
+            for item in self.items:
+                self._by_model[item.model].append(item)
+                self._first.setdefault(item.key, item)
+
     def of_model(self, label: str, *, alive: bool = True) -> list[Item]:
+        self._index()
         return [
             i
-            for i in self.items
-            if i.model == label and (i.alive or not alive) and i.spec is not None
+            for i in self._by_model.get(label, ())
+            if (i.alive or not alive) and i.spec is not None
         ]
+
+    def incoming(self, label: str, pk: Any) -> dict[str, Any] | None:
+        """The values of the first change of a record in this unit, if any."""
+        self._index()
+        item = self._first.get((label, str(pk)))
+        return item.values if item is not None else None
 
     def load_current(self, label: str, pks: Iterable[str]) -> None:
         spec = framework.spec_for(label)
@@ -193,7 +210,9 @@ class Unit:
         for chunk in _chunks(wanted, 2000):
             for pk in chunk:
                 cache[pk] = None
-            for row in spec.model._default_manager.filter(pk__in=chunk).values():
+            for row in among(
+                spec.model._default_manager.all(), spec.pk_attname, chunk
+            ).values():
                 cache[str(row[spec.pk_attname])] = row
 
     def current(self, label: str, pk: Any) -> dict[str, Any] | None:
@@ -238,6 +257,22 @@ class Unit:
 
     def skip(self, item: Item) -> None:
         item.status = SKIPPED
+
+
+def among(qs: Any, attname: str, values: list) -> Any:
+    """`qs` limited to rows whose `attname` is one of `values`: on PostgreSQL
+    as `= ANY(array)` (one parameter; a long IN list costs more to bind)."""
+    if connection.vendor != "postgresql":
+        return qs.filter(**{f"{attname}__in": values})
+    field = next(f for f in qs.model._meta.concrete_fields if f.attname == attname)
+    db_type = field.db_type(connection).split("(")[0]
+    qn = connection.ops.quote_name
+    return qs.extra(  # noqa: S610 - names from the model, values as a parameter
+        where=[
+            f"{qn(qs.model._meta.db_table)}.{qn(field.column)} = ANY(%s::{db_type}[])"
+        ],
+        params=[[str(v) for v in values]],
+    )
 
 
 def _chunks(values: list, size: int) -> Iterable[list]:
@@ -305,21 +340,9 @@ def _load(unit: Unit) -> None:
     for label, pks in by_model.items():
         unit.load_current(label, pks)
         pk_list = sorted(pks)
-        for chunk in _chunks(pk_list, 1000):
-            rows = (
-                ChangeRecord.objects.filter(
-                    model=label, object_id__in=chunk, global_seq__isnull=False
-                )
-                .values("object_id")
-                .annotate(top=Max("global_seq"))
-            )
-            tops = {r["top"]: r["object_id"] for r in rows}
-            for row in ChangeRecord.objects.filter(global_seq__in=list(tops)).values(
-                "object_id", "global_seq", "node", "epoch", "seq"
-            ):
-                unit._latest[(label, row["object_id"])] = Latest(
-                    row["global_seq"], row["node"], row["epoch"], row["seq"]
-                )
+        for chunk in _chunks(pk_list, 2000):
+            for row in _latest_changes(label, chunk):
+                unit._latest[(label, row[0])] = Latest(*row[1:])
     for label, pks in by_model.items():
         pk_list = sorted(pks)
         for chunk in _chunks(pk_list, 1000):
@@ -335,6 +358,33 @@ def _load(unit: Unit) -> None:
     unit._lost = list(
         NodeEpoch.objects.filter(node=unit.node).values_list(
             "epoch", "prev_epoch", "prev_seq"
+        )
+    )
+
+
+def _latest_changes(label: str, ids: list[str]) -> list[tuple]:
+    """(object_id, global_seq, node, epoch, seq) of each record's newest change."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(ChangeRecord._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT DISTINCT ON (object_id) object_id, global_seq, node, "  # noqa: S608
+                f"epoch, seq FROM {table} WHERE model = %s AND object_id = ANY(%s) "
+                "AND global_seq IS NOT NULL ORDER BY object_id, global_seq DESC",
+                [label, ids],
+            )
+            return cursor.fetchall()
+    rows = (
+        ChangeRecord.objects.filter(
+            model=label, object_id__in=ids, global_seq__isnull=False
+        )
+        .values("object_id")
+        .annotate(top=Max("global_seq"))
+    )
+    tops = [r["top"] for r in rows]
+    return list(
+        ChangeRecord.objects.filter(global_seq__in=tops).values_list(
+            "object_id", "global_seq", "node", "epoch", "seq"
         )
     )
 
@@ -522,9 +572,9 @@ def _references(unit: Unit) -> bool:
         for chunk in _chunks(outside, 2000):
             found.update(
                 str(v)
-                for v in model._default_manager.filter(pk__in=chunk).values_list(
-                    "pk", flat=True
-                )
+                for v in among(
+                    model._default_manager.all(), model._meta.pk.attname, chunk
+                ).values_list("pk", flat=True)
             )
         deleted = {pk for (m, pk), v in final_rows.items() if m == target and v is None}
         present[target] = found - deleted
@@ -703,9 +753,9 @@ def _check_unique(
     in_db: dict[tuple, str] = {}
     firsts = sorted({v[0] for v in taken}, key=str)
     for chunk in _chunks(firsts, 1000):
-        for row in model._default_manager.filter(
-            **{f"{first_field}__in": chunk}
-        ).values(pk_name, *fields):
+        for row in among(model._default_manager.all(), first_field, chunk).values(
+            pk_name, *fields
+        ):
             value = tuple(row[f] for f in fields)
             in_db[value] = str(row[pk_name])
     for pk, item in list(finals.items()):
@@ -820,6 +870,9 @@ def _as_given(model: type[models.Model]) -> Iterator[None]:
 
 def upsert_rows(spec: ModelSpec, rows: list[dict[str, Any]]) -> None:
     """Insert or update rows by primary key (every concrete field, as given)."""
+    if connection.vendor == "postgresql" and len(rows) > 20:
+        _pg_upsert(spec, rows)
+        return
     model = spec.model
     pk = model._meta.pk
     update = [f.name for f in model._meta.concrete_fields if not f.primary_key]
@@ -835,6 +888,40 @@ def upsert_rows(spec: ModelSpec, rows: list[dict[str, Any]]) -> None:
                 )
             else:
                 model._default_manager.bulk_create(chunk, ignore_conflicts=True)
+
+
+def _pg_upsert(spec: ModelSpec, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: COPY the rows into a temporary table, then one
+    INSERT ... ON CONFLICT (pk) DO UPDATE (the same rows, a few times faster
+    than a multi-row INSERT built by the ORM)."""
+    model = spec.model
+    qn = connection.ops.quote_name
+    fields = list(model._meta.concrete_fields)
+    table = qn(model._meta.db_table)
+    temp = qn(f"sync_in_{model._meta.db_table}")
+    columns = ", ".join(qn(f.column) for f in fields)
+    pk = qn(model._meta.pk.column)
+    updates = ", ".join(
+        f"{qn(f.column)} = EXCLUDED.{qn(f.column)}" for f in fields if not f.primary_key
+    )
+    json_at = {i for i, f in enumerate(fields) if isinstance(f, models.JSONField)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {temp} "
+            f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        cursor.execute(f"TRUNCATE {temp}")
+        with cursor.copy(f"COPY {temp} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                values = [row[f.attname] for f in fields]
+                for i in json_at:
+                    values[i] = json.dumps(values[i], ensure_ascii=False)
+                copy.write_row(values)
+        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {temp} "  # noqa: S608
+            f"ON CONFLICT ({pk}) {action}"
+        )
 
 
 def _store_changes(unit: Unit, accepted: list[Item]) -> None:

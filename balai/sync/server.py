@@ -207,6 +207,7 @@ def push(node: SyncNode, body: dict[str, Any]) -> dict[str, Any]:
     items = _items(body.get("changes"), epoch, first, last)
     start = body.get("epoch_start") or None
     run = SyncRun(node=node.name, kind="push")
+    began = time.monotonic()
     with transaction.atomic():
         node = SyncNode.objects.select_for_update().get(pk=node.pk)
         if node.status != NodeStatus.ACTIVE:
@@ -278,7 +279,7 @@ def push(node: SyncNode, body: dict[str, Any]) -> dict[str, Any]:
         run.pushed, run.conflicts = result.accepted, len(result.conflicts)
         run.ok, run.finished_at = True, timezone.now()
         run.save()
-        return _ack(
+        answer = _ack(
             node,
             epoch,
             first,
@@ -287,6 +288,8 @@ def push(node: SyncNode, body: dict[str, Any]) -> dict[str, Any]:
             skipped=result.skipped + (len(items) - len(fresh)),
             parked=result.parked,
         )
+        answer["seconds"] = round(time.monotonic() - began, 3)
+        return answer
 
 
 def _ack(node: SyncNode, epoch: int, first: int, last: int, **counts: int) -> dict:

@@ -197,6 +197,9 @@ def register_families(
                 FamilyInput(
                     address=Address(village=rng.choice(places), rt="001", rw="002"),
                     members=people,
+                    # Entered over a week (a KK series has 9,999 numbers a day).
+                    occurred_on=dt.date.today()
+                    - dt.timedelta(days=(start // chunk) % 7),
                 )
             )
         result = register_residents_bulk(actor=actor, families=families)
@@ -295,15 +298,10 @@ def busy_week(*, seed: int, families: int, tickets: int, applications: int) -> d
             finish(actor=clerk, ticket=ticket)
     done["tickets"] = tickets
     if applications:
-        done.update(
-            day_of_work(
-                seed=seed + 1,
-                families=0,
-                tickets=0,
-                applications=applications,
-                births=0,
-            )
+        letters = day_of_work(
+            seed=seed + 1, families=0, tickets=0, applications=applications, births=0
         )
+        done["applications"] = letters["applications"]
     return done
 
 
