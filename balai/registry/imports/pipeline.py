@@ -871,7 +871,8 @@ def commit_batch(*, actor: Actor, job: ImportJob, batch: Batch) -> Tally | None:
         return None
     if locked.batches_committed != batch.index:
         raise Conflict(
-            _("Impor ini dilanjutkan oleh proses lain; tunggu sampai selesai.")
+            _("Impor ini dilanjutkan oleh proses lain; tunggu sampai selesai."),
+            code="import_busy",
         )
     written = check_and_write(
         actor=actor,
@@ -1141,7 +1142,7 @@ def run_import(
             if progress:
                 progress(done, scanned.rows)
     except BalaiError as exc:
-        if job is not None:
+        if job is not None and exc.code != "import_busy":
             finish_job(actor=actor, job=job, error=exc.message)
         raise
     except Exception as exc:

@@ -340,3 +340,39 @@ def test_command_dry_run_and_progress(tmp_path, capsys):
     )
     assert "100%" in capsys.readouterr().err
     assert not Resident.objects.exists()
+
+
+def test_a_batch_is_never_committed_twice(tmp_path, regency):
+    """Two runs of one file at once: the job's lock and count decide."""
+    from django.utils import timezone
+
+    from balai.core.errors import Conflict
+
+    families = synthetic_families(30, villages=(TIMBAU,), seed=5)
+    path = write_rows(tmp_path / "a.csv", siak_table(families))
+    context = pipeline.build_context()
+    scanned, mapper = pipeline.scan(path, context=context, max_bytes=None)
+    job = pipeline.open_job(
+        actor=regency,
+        sha256=scanned.sha256,
+        layout="siak",
+        village="",
+        file_name="a.csv",
+        file_size=scanned.size,
+        rows=scanned.rows,
+        batch_size=10,
+    )
+    producer = pipeline.Producer(
+        scanned, mapper, actor=regency, batch_size=10, today=timezone.localdate()
+    )
+    batches = list(producer.batches())
+    assert len(batches) >= 3
+    first = pipeline.commit_batch(actor=regency, job=job, batch=batches[0])
+    residents = Resident.objects.count()
+    assert first.imported == residents > 0
+    assert pipeline.commit_batch(actor=regency, job=job, batch=batches[0]) is None
+    assert Resident.objects.count() == residents
+    with pytest.raises(Conflict) as caught:
+        pipeline.commit_batch(actor=regency, job=job, batch=batches[2])
+    assert caught.value.code == "import_busy"
+    assert Resident.objects.count() == residents
