@@ -1,4 +1,5 @@
-"""Writes of the sync app that people make: settling a conflict."""
+"""Writes of the sync app that people make: registering, retiring and
+revoking nodes (at the regency), settling a conflict. Each is audited."""
 
 from __future__ import annotations
 
@@ -52,3 +53,59 @@ def resolve_conflict(*, actor: Actor, conflict: Conflict, note: str) -> Conflict
         change=None,
     )
     return conflict
+
+
+@action("sync.node.register")
+def register_node(*, actor: Actor, name: str, public_key: str, key_id: str):
+    """Register a node's sync key (a new node, or a new key for a known one)."""
+    from balai.sync.models import NodeStatus, SyncNode
+
+    actor.require_role("sysadmin")
+    node, _created = SyncNode.objects.update_or_create(
+        name=name,
+        defaults={
+            "public_key": public_key,
+            "key_id": key_id,
+            "status": NodeStatus.ACTIVE,
+            "revoked_at": None,
+            "retired_at": None,
+            "status_note": "",
+        },
+    )
+    record(actor=actor, target=node, details={"key_id": key_id}, change=None)
+    return node
+
+
+@action("sync.node.retire")
+def retire_node(*, actor: Actor, name: str, note: str = ""):
+    from balai.sync.models import NodeStatus, SyncNode
+
+    actor.require_role("sysadmin")
+    node = SyncNode.objects.select_for_update().filter(pk=name).first()
+    if node is None:
+        raise NotFound("Node tidak terdaftar.")
+    node.status, node.retired_at = NodeStatus.RETIRED, timezone.now()
+    node.status_note = note[:255]
+    node.save(update_fields=["status", "retired_at", "status_note"])
+    record(actor=actor, target=node, details={"note": note[:255]}, change=None)
+    return node
+
+
+@action("sync.node.revoke")
+def revoke_node_key(*, actor: Actor, name: str, reason: str = ""):
+    from balai.sync.models import NodeStatus, SyncNode
+
+    actor.require_role("sysadmin")
+    node = SyncNode.objects.select_for_update().filter(pk=name).first()
+    if node is None:
+        raise NotFound("Node tidak terdaftar.")
+    node.status, node.revoked_at = NodeStatus.REVOKED, timezone.now()
+    node.status_note = reason[:255]
+    node.save(update_fields=["status", "revoked_at", "status_note"])
+    record(
+        actor=actor,
+        target=node,
+        details={"key_id": node.key_id, "reason": reason[:255]},
+        change=None,
+    )
+    return node

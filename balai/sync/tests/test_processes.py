@@ -19,6 +19,7 @@ import pytest
 from .harness import (
     NODE,
     OWN_TABLES,
+    ChaosProxy,
     Pair,
     Template,
     admin_connection,
@@ -217,16 +218,34 @@ def test_with_no_link_a_usb_bundle_carries_both_ways(pair: Pair):
     assert "rusak" in refused.stderr
 
 
+def test_a_link_that_drops_doubles_and_replays_requests_changes_nothing(pair: Pair):
+    proxy = ChaosProxy(pair.port, seed=11)
+    point = (
+        "from balai.sync.models import SyncState;"
+        "SyncState.objects.update(regency_url='{url}')"
+    )
+    try:
+        pair.node.run("shell", "-c", point.format(url=f"http://127.0.0.1:{proxy.port}"))
+        pair.node.tool("work", "--seed", "501", "--families", "20", "--tickets", "3")
+        proxy.drop_before = proxy.drop_after = 0.2
+        proxy.duplicate = proxy.replay = 0.4
+        small = {"BALAI_SYNC_BATCH": "30"}
+        for _round in range(4):
+            pair.sync(check=False, env=small)
+        proxy.calm()
+        pair.sync_until_quiet()
+        assert sum(proxy.counts.values()) > 0, proxy.counts
+    finally:
+        proxy.close()
+        pair.node.run("shell", "-c", point.format(url=pair.regency_url))
+    assert_same(pair)
+
+
 def test_a_revoked_key_is_refused_and_a_retired_node_too(pair: Pair):
     pair.regency.run("node_revoke", NODE, "--reason", "laptop hilang")
     refused = pair.sync(check=False)
     assert refused.returncode != 0
     assert "dicabut" in refused.stderr
-    pair.regency.run(
-        "shell",
-        "-c",
-        "from balai.sync.models import SyncNode;"
-        "SyncNode.objects.update(status='retired')",
-    )
+    pair.regency.run("node_retire", NODE, "--force")
     refused = pair.sync(check=False)
     assert "dipensiunkan" in refused.stderr

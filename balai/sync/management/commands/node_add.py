@@ -3,7 +3,6 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from balai.core.nodes import REGENCY_NODE
 
@@ -24,10 +23,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        from balai.core.actors import Actor
         from balai.regions.models import Region, RegionLevel
         from balai.sync import keys
+        from balai.sync.actions import register_node
         from balai.sync.bootstrap import write_credential
-        from balai.sync.models import NodeStatus, SyncNode
         from balai.sync.protocol import b64
 
         if settings.BALAI_NODE != REGENCY_NODE:
@@ -37,17 +37,12 @@ class Command(BaseCommand):
             raise CommandError(f"{name} bukan kode kecamatan yang dikenal.")
         private = Ed25519PrivateKey.generate()
         public = keys.raw_public(private)
-        with transaction.atomic():
-            SyncNode.objects.update_or_create(
-                name=name,
-                defaults={
-                    "public_key": b64(public),
-                    "key_id": keys.key_id(public),
-                    "status": NodeStatus.ACTIVE,
-                    "revoked_at": None,
-                    "retired_at": None,
-                },
-            )
+        register_node(
+            actor=Actor.system(name="node_add"),
+            name=name,
+            public_key=b64(public),
+            key_id=keys.key_id(public),
+        )
         write_credential(
             options["out"], node=name, private_key=private, url=options["url"]
         )

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from balai.core.nodes import REGENCY_NODE
 
@@ -16,7 +15,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        from balai.sync.models import NodeStatus, PendingChange, SyncNode
+        from balai.core.actors import Actor
+        from balai.sync.actions import retire_node
+        from balai.sync.models import PendingChange, SyncNode
 
         if settings.BALAI_NODE != REGENCY_NODE:
             raise CommandError("Perintah ini dijalankan di server kabupaten.")
@@ -30,9 +31,7 @@ class Command(BaseCommand):
                 f"antrean dan {waiting} tertunda di kabupaten. Sinkronkan dulu, atau "
                 "--force."
             )
-        SyncNode.objects.filter(pk=node.pk).update(
-            status=NodeStatus.RETIRED,
-            retired_at=timezone.now(),
-            status_note=options["note"][:255],
+        retire_node(
+            actor=Actor.system(name="node_retire"), name=node.name, note=options["note"]
         )
         self.stdout.write(f"node {node.name} dipensiunkan")

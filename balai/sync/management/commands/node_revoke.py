@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from balai.core.nodes import REGENCY_NODE
 
@@ -16,15 +15,18 @@ class Command(BaseCommand):
         parser.add_argument("--reason", default="")
 
     def handle(self, *args, **options):
-        from balai.sync.models import NodeStatus, SyncNode
+        from balai.core.actors import Actor
+        from balai.core.errors import NotFound
+        from balai.sync.actions import revoke_node_key
 
         if settings.BALAI_NODE != REGENCY_NODE:
             raise CommandError("Perintah ini dijalankan di server kabupaten.")
-        updated = SyncNode.objects.filter(pk=options["node"]).update(
-            status=NodeStatus.REVOKED,
-            revoked_at=timezone.now(),
-            status_note=options["reason"][:255],
-        )
-        if not updated:
-            raise CommandError("Node tidak terdaftar.")
+        try:
+            revoke_node_key(
+                actor=Actor.system(name="node_revoke"),
+                name=options["node"],
+                reason=options["reason"],
+            )
+        except NotFound as exc:
+            raise CommandError(exc.message) from exc
         self.stdout.write(f"kunci sinkron node {options['node']} dicabut")
