@@ -48,11 +48,11 @@ def mask_nik(number: str | None) -> str:
 
 def residents_for(actor: Actor) -> QuerySet[Resident]:
     """Return the residents the actor may see."""
-    return Resident.objects.filter(actor.scope_q("village_id"))
+    return Resident.objects.filter(actor.scope_q("village__code"))
 
 
 def families_for(actor: Actor) -> QuerySet[Family]:
-    return Family.objects.filter(actor.scope_q("village_id"))
+    return Family.objects.filter(actor.scope_q("village__code"))
 
 
 def get_resident(actor: Actor, resident_id: uuid.UUID | str) -> Resident:
