@@ -559,12 +559,17 @@ def _push(client: Regency, report: RoundReport, limit: int) -> None:
                 limit //= 2
                 continue
             raise
+        acked = answer["acked"]
         with transaction.atomic():
             report.conflicts += apply_conflicts(
                 answer.get("conflicts", []), advance=False
             )
-            acked = answer["acked"]
-            outbox.record_ack(int(acked["epoch"]), int(acked["seq"]))
+            if (int(acked["epoch"]), int(acked["seq"])) == (batch.epoch, batch.last):
+                outbox.record_ack(batch.epoch, batch.last)
+        if (int(acked["epoch"]), int(acked["seq"])) != (batch.epoch, batch.last):
+            # The regency holds something else than this batch's end (an older
+            # epoch skipped, more than we sent): compare again before going on.
+            say_hello(client, report)
         report.pushed += len(batch.records)
         report.batches += 1
         report.seconds["kabupaten"] = report.seconds.get("kabupaten", 0.0) + float(

@@ -233,6 +233,7 @@ def push(node: SyncNode, body: dict[str, Any]) -> dict[str, Any]:
                 prev_seq=prev_seq,
                 renumbered=renumbered,
             )
+            _orphan_lost_pending(node.name, epoch, prev_epoch, prev_seq)
             node.epoch, node.high_seq = epoch, 0
             node.high_digest, node.digest_seq = "", 0
         if first > node.high_seq + 1:
@@ -290,6 +291,50 @@ def push(node: SyncNode, body: dict[str, Any]) -> dict[str, Any]:
         )
         answer["seconds"] = round(time.monotonic() - began, 3)
         return answer
+
+
+def _orphan_lost_pending(name: str, epoch: int, prev_epoch: int, prev_seq: int) -> None:
+    """Changes still waiting here that the node lost (restored from a backup)
+    will never be completed: keep them as conflicts, not pending forever."""
+    from django.db.models import Q
+
+    from balai.sync.models import ConflictKind, ConflictStatus
+
+    lost = PendingChange.objects.filter(node=name, epoch__lt=epoch).filter(
+        Q(epoch__gt=prev_epoch) | Q(epoch=prev_epoch, seq__gt=prev_seq)
+    )
+    rows = list(lost)
+    if not rows:
+        return
+    made = [
+        Conflict(
+            node=name,
+            epoch=p.epoch,
+            seq=p.seq,
+            model=p.model,
+            object_id=p.object_id,
+            op=p.op,
+            kind=ConflictKind.MISSING_REFERENCE,
+            message=(
+                "Perubahan ini menunggu data yang dirujuknya, tetapi node dipulihkan "
+                "dari cadangan sebelum data itu terkirim; perubahan tidak dapat "
+                "diterapkan."
+            ),
+            advice=engine.ADVICE[ConflictKind.MISSING_REFERENCE],
+            office_code=p.office_code,
+            region_code=p.region_code,
+            payload=p.payload if isinstance(p.payload, dict) else {},
+            status=ConflictStatus.OPEN,
+        )
+        for p in rows
+    ]
+    from balai.core.changelog import _reserve
+
+    _epoch, first = _reserve(len(made))
+    for n, conflict in enumerate(made):
+        conflict.rev = first + n
+    Conflict.objects.bulk_create(made, batch_size=500)
+    lost.delete()
 
 
 def _ack(node: SyncNode, epoch: int, first: int, last: int, **counts: int) -> dict:

@@ -330,3 +330,27 @@ def test_audit_entries_of_a_node_verify_at_the_regency(sync_node, officer):
     with pytest.raises(ChainFork), transaction.atomic():
         apply_entries(MPP, chain[1:])
     assert verify_all() == []
+
+
+def test_changes_still_waiting_when_a_node_restores_become_conflicts(
+    sync_node, push, officer
+):
+    from balai.registry.actions import register_residents_bulk
+
+    sync_node.capture(
+        register_residents_bulk, actor=officer, families=[_family_input(members=2)]
+    )
+    assert push(sync_node.batch(1, 1))["pending"] == 1
+    # The node was restored before sending the rest: a new epoch from (0, 0).
+    restarted = {
+        "epoch": 2,
+        "first": 1,
+        "last": 1,
+        "epoch_start": {"prev_epoch": 0, "prev_seq": 0, "renumbered": 0},
+        "changes": [],
+    }
+    answer = push(restarted)
+    assert answer["pending"] == 0
+    orphan = Conflict.objects.get(epoch=1, seq=1)
+    assert orphan.kind == ConflictKind.MISSING_REFERENCE
+    assert "dipulihkan dari cadangan" in orphan.message
