@@ -115,7 +115,7 @@ def test_a_batch_cut_inside_a_transaction_waits_for_the_rest(sync_node, push, of
     sync_node.capture(
         register_residents_bulk, actor=officer, families=[_family_input(members=2)]
     )
-    # The KK comes first and names its head, who comes in the next batch.
+    # The first change refers to records that come in the next batch.
     answer = push(sync_node.batch(1, 1))
     assert answer["accepted"] == 0
     assert answer["pending"] == 1
