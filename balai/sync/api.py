@@ -67,8 +67,8 @@ def _signed(
         return respond(handle(node, data))
     except ProtocolError as exc:
         name = request.headers.get("X-Balai-Node", "")
-        if name and exc.status >= 500:
-            server.note_error(name, exc.message)
+        if name:
+            server.note_error(name, f"{exc.code}: {exc.message}")
         return _error(exc)
     except blobs.BlobProblem as exc:
         return _error(ProtocolError(str(exc), code="blob", status=422))

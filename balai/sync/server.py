@@ -273,6 +273,7 @@ def push(node: SyncNode, body: dict[str, Any]) -> dict[str, Any]:
             )
         node.high_seq = last
         node.last_push_at = timezone.now()
+        node.last_error = ""
         node.save()
         NodeEpoch.objects.filter(node=node.name, epoch=epoch).update(
             high_seq=last, high_digest=node.high_digest, digest_seq=node.digest_seq
