@@ -38,9 +38,8 @@ from balai.sync.tests.harness import (  # noqa: E402
     Pair,
     Template,
     admin_connection,
-    diverged,
+    compare,
     doubled_at_regency,
-    lost_between,
     pg_url,
 )
 
@@ -177,16 +176,13 @@ def main() -> None:
             t0 = time.time()
             note = trial(kind, p, proxy, rng)
             settle(p, proxy)
-            regency, node = p.fingerprints()
-            bad = diverged(regency, node)
-            lost = lost_between(p, OWN_TABLES)
+            bad, lost = compare(p, OWN_TABLES)
             doubled = doubled_at_regency(p, NODE)
             totals["diverged"] += len(bad)
             totals["lost"] += sum(len(v) for v in lost.values())
             totals["doubled"] += doubled
-            rows = sum(v["count"] for v in node.values())
             print(
-                f"trial {n:3d} {kind:13s} {note:26s} rows={rows:6d} "
+                f"trial {n:3d} {kind:13s} {note:26s} "
                 f"diverged={bad or 0} lost={sum(len(v) for v in lost.values())} "
                 f"doubled={doubled} ({time.time() - t0:.1f} s)",
                 flush=True,

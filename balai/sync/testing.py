@@ -429,6 +429,9 @@ def main(argv: list[str] | None = None) -> None:
     fp.add_argument("--node", default=NODE)
     ids = sub.add_parser("ids")
     ids.add_argument("labels", nargs="+")
+    check = sub.add_parser("check")
+    check.add_argument("--node", default=NODE)
+    check.add_argument("labels", nargs="*")
     args = parser.parse_args(argv)
     _setup_django()
     if args.command == "regency-setup":
@@ -455,6 +458,11 @@ def main(argv: list[str] | None = None) -> None:
         result = regency_day(seed=args.seed)
     elif args.command == "fingerprint":
         result = fingerprint(node=args.node)
+    elif args.command == "check":
+        result = {
+            "fingerprint": fingerprint(node=args.node),
+            "ids": ids_of(args.labels),
+        }
     else:
         result = ids_of(args.labels)
     json.dump(result, sys.stdout)

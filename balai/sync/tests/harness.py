@@ -351,13 +351,20 @@ def doubled_at_regency(p: Pair, node: str = NODE) -> int:
 
 def lost_between(p: Pair, labels: list[str]) -> dict[str, list[str]]:
     """Ids the node holds that the regency does not (for the node's tables)."""
-    node_ids = p.node.tool("ids", *labels)
-    regency_ids = p.regency.tool("ids", *labels)
-    return {
-        label: sorted(set(node_ids[label]) - set(regency_ids[label]))
+    return compare(p, labels)[1]
+
+
+def compare(p: Pair, labels: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """(tables whose content differs, ids the node holds that the regency
+    lacks): one call per side."""
+    regency = p.regency.tool("check", *labels)
+    node = p.node.tool("check", *labels)
+    lost = {
+        label: sorted(set(node["ids"][label]) - set(regency["ids"][label]))
         for label in labels
-        if set(node_ids[label]) - set(regency_ids[label])
+        if set(node["ids"][label]) - set(regency["ids"][label])
     }
+    return diverged(regency["fingerprint"], node["fingerprint"]), lost
 
 
 OWN_TABLES = [

@@ -23,9 +23,8 @@ from .harness import (
     Pair,
     Template,
     admin_connection,
-    diverged,
+    compare,
     doubled_at_regency,
-    lost_between,
     pg_url,
 )
 
@@ -61,10 +60,10 @@ def shell(side, code: str) -> str:
 
 
 def assert_same(p: Pair) -> None:
-    regency, node = p.fingerprints()
-    assert diverged(regency, node) == [], (regency, node)
+    different, lost = compare(p, OWN_TABLES)
+    assert different == []
+    assert lost == {}
     assert doubled_at_regency(p) == 0
-    assert lost_between(p, OWN_TABLES) == {}
 
 
 def test_work_at_the_node_reaches_the_regency_and_both_agree(pair: Pair):
