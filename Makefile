@@ -35,9 +35,11 @@ run: install
 	$(DEMO_ENV) $(BIN)/balai runserver 127.0.0.1:$(PORT)
 
 # The whole suite. pytest exits 5 when it collects nothing, which fails here too.
+# --dist loadfile keeps each test file on one worker, so a module-scoped fixture
+# (a served regency, a generated register) is built once, never raced by two.
 test: install
 	$(BIN)/python scripts/test_tools.py
-	$(BIN)/pytest -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff format --check .
