@@ -41,6 +41,7 @@ from balai.sync.tests.harness import (  # noqa: E402
     compare,
     doubled_at_regency,
     pg_url,
+    wait_for_acks,
 )
 
 KINDS = ("kill_regency", "kill_node", "flaky_link", "replays", "restore", "clock")
@@ -92,33 +93,13 @@ def work(
 SMALL = {"BALAI_SYNC_BATCH": "40", "BALAI_SYNC_PAGE": "60"}
 
 
-def acked(p: Pair) -> int:
-    """How far the regency has acknowledged the node's changes (read from the
-    node's database, read-only)."""
-    import sqlite3
-
-    path = p.node.data_dir / "balai.sqlite3"
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as conn:
-            row = conn.execute("SELECT acked_seq FROM sync_syncstate").fetchone()
-    except sqlite3.Error:
-        return 0
-    return int(row[0]) if row else 0
-
-
 def trial(kind: str, p: Pair, proxy: ChaosProxy, rng: random.Random) -> str:
     if kind in ("kill_regency", "kill_node"):
         work(p, rng, families=(60, 160))
-        before = acked(p)
         running = p.node.popen("sync", env=SMALL)
         # Kill once the push is under way: after the first few batches were
         # acknowledged, at a random moment inside a later one.
-        wanted = rng.randint(1, 6)
-        deadline = time.time() + 120
-        while time.time() < deadline and running.poll() is None:
-            if acked(p) - before >= wanted * 40:
-                break
-            time.sleep(0.02)
+        wait_for_acks(p, running, 40 * rng.randint(1, 6))
         time.sleep(rng.uniform(0.0, 0.6))
         if kind == "kill_regency":
             p.kill_server()

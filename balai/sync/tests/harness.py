@@ -142,7 +142,9 @@ class Template:
     def __init__(self, url: str, base: Path) -> None:
         self.url = url
         key = _migrations_digest()
-        self.db = f"sync_tpl_{key}"
+        # One template per run folder: two runs on one server never share it.
+        where = hashlib.sha256(str(base.resolve()).encode()).hexdigest()[:8]
+        self.db = f"sync_tpl_{key}_{where}"
         self.dir = base / f"template-{key}"
 
     def ensure(self) -> None:
@@ -491,3 +493,29 @@ class ChaosProxy:
                 client.sendall(response)
             except OSError:
                 return
+
+
+def acked_seq(p: Pair) -> int:
+    """How far the regency has acknowledged the node's changes, read from the
+    node's database (read-only): to strike while a push is under way."""
+    import sqlite3
+
+    path = p.node.data_dir / "balai.sqlite3"
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as conn:
+            row = conn.execute("SELECT acked_seq FROM sync_syncstate").fetchone()
+    except sqlite3.Error:
+        return 0
+    return int(row[0]) if row else 0
+
+
+def wait_for_acks(p: Pair, running: subprocess.Popen, count: int) -> bool:
+    """Wait until `count` more changes are acknowledged (True), or the round
+    ends first (False)."""
+    start = acked_seq(p)
+    deadline = time.time() + 120
+    while time.time() < deadline and running.poll() is None:
+        if acked_seq(p) - start >= count:
+            return True
+        time.sleep(0.02)
+    return False

@@ -26,6 +26,7 @@ from .harness import (
     compare,
     doubled_at_regency,
     pg_url,
+    wait_for_acks,
 )
 
 pytestmark = [
@@ -110,16 +111,15 @@ def test_kill_9_of_either_side_mid_batch_loses_and_doubles_nothing(pair: Pair):
             "work", "--seed", str(100 + trial), "--families", "40", "--tickets", "4"
         )
         running = pair.node.popen("sync", env={"BALAI_SYNC_BATCH": "40"})
-        time.sleep(rng.uniform(0.5, 2.5))
+        assert wait_for_acks(pair, running, 40 * rng.randint(1, 3))
+        time.sleep(rng.uniform(0.0, 0.3))
         if trial % 2 == 0:
             pair.kill_server()
-            running.wait(timeout=120)
+            assert running.wait(timeout=120) != 0  # the round was cut
             pair.start()
         else:
-            with_pid = running.pid
             running.send_signal(signal.SIGKILL)
-            running.wait(timeout=30)
-            assert with_pid
+            assert running.wait(timeout=30) == -signal.SIGKILL
         pair.sync_until_quiet()
         assert_same(pair)
 
