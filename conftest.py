@@ -5,6 +5,7 @@ import itertools
 
 import pytest
 from django.core.management import call_command
+from pytest_django.plugin import blocking_manager_key
 
 from balai.core.actors import Actor
 
@@ -24,6 +25,35 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """
     with django_db_blocker.unblock():
         call_command("load_regions", verbosity=0)
+
+
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    ):
+        return True
+    names = getattr(item, "fixturenames", ())
+    return "transactional_db" in names or "live_server" in names
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Load the regions again after a transactional test has flushed them.
+
+    `make test` keeps each file on one worker (`--dist loadfile`), so a file
+    with a transactional test may be followed by files that count on the
+    regions `django_db_setup` loaded; they find them again here.
+    """
+    result = yield
+    if (
+        _is_transactional(item)
+        and nextitem is not None
+        and not _is_transactional(nextitem)
+    ):
+        with item.config.stash[blocking_manager_key].unblock():
+            call_command("load_regions", verbosity=0)
+    return result
 
 
 @pytest.fixture
