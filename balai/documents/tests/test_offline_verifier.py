@@ -8,8 +8,6 @@ the answers must agree.
 import datetime as dt
 import io
 import json
-import os
-import shutil
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -32,41 +30,16 @@ VERIFY_ALL = """async (vectors) => {
   }
   return out;
 }"""
-CHROMIUM = os.environ.get("BALAI_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        if os.environ.get("BALAI_REQUIRE_BROWSER"):
-            pytest.fail(f"Chromium tidak ditemukan di {CHROMIUM}")
-        pytest.skip(f"Chromium tidak ditemukan di {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
+@pytest.fixture
+def chromium(browser):
+    """The worker's one headless Chromium (`balai.core.tests.browser`).
 
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=ARGS
-    )
-    try:
-        yield browser
-    finally:
-        browser.close()
-        playwright.stop()
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    A second Playwright in the same worker would find the first one's event
+    loop running and refuse to start.
+    """
+    return browser
 
 
 def _forge(signer, **facts):
