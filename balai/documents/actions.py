@@ -291,7 +291,7 @@ def _signer_info(posting: Posting) -> dict[str, Any]:
 
 
 def _document(
-    draft: _Draft, *, actor: Actor, signer: keys.NodeSigner, pdf: bytes
+    draft: _Draft, *, actor: Actor, signer: keys.NodeSigner, pdf: bytes | None
 ) -> IssuedDocument:
     letter, signed = draft.letter, draft.signed
     info = _signer_info(draft.posting)
@@ -317,8 +317,9 @@ def _document(
         qr_text=signed.url,
         digest=signed.digest,
         template=render_template_name(letter.kind),
-        pdf_sha256=storage.put(pdf),
-        pdf_size=len(pdf),
+        # No PDF yet ("" ): rendered after commit (`render_later`).
+        pdf_sha256=storage.put(pdf) if pdf is not None else "",
+        pdf_size=len(pdf) if pdf is not None else 0,
         issued_by=actor.username,
     )
 
@@ -361,7 +362,11 @@ def _render_pool(workers: int, count: int) -> ProcessPoolExecutor | None:
 
 
 def _issue(
-    *, actor: Actor, letters: Sequence[Letter], workers: int
+    *,
+    actor: Actor,
+    letters: Sequence[Letter],
+    workers: int,
+    render_later: bool = False,
 ) -> list[IssuedDocument]:
     checked = [_check(actor, letter) for letter in letters]
     drafts = []
@@ -387,7 +392,7 @@ def _issue(
         key: lock_sequence(office=office, kind=key[1], year=key[2])
         for key, office in series
     }
-    pool = _render_pool(workers, len(drafts))
+    pool = None if render_later else _render_pool(workers, len(drafts))
     try:
         pending = []
         for draft in drafts:
@@ -399,7 +404,10 @@ def _issue(
             job = (draft.html, draft.title, draft.signed.url)
             # Workers render while the next letters are laid out.
             pending.append(pool.submit(_render_one, job) if pool else job)
-        pdfs = [p.result() if pool else _render_one(p) for p in pending]
+        pdfs = [
+            None if render_later else p.result() if pool else _render_one(p)
+            for p in pending
+        ]
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -417,7 +425,102 @@ def _issue(
         details=[_sequence_details(s) for s in changed]
         + [_details(d) for d in documents],
     )
+    if render_later:
+        ids = [str(d.pk) for d in documents]
+        transaction.on_commit(lambda: _enqueue_render(ids), robust=True)
     return documents
+
+
+def _enqueue_render(document_ids: list[str]) -> None:
+    """Hand the PDFs left for after commit to the task queue."""
+    from balai.documents.tasks import render_pdfs
+
+    render_pdfs.enqueue(document_ids)
+
+
+def stored_html(document: IssuedDocument) -> str:
+    """Lay a signed document out again from its row (number, signer, QR)."""
+    posting = Posting.objects.filter(pk=document.signer_posting_id).first()
+    signer = {
+        "name": document.signer_name,
+        "title": document.signer_title,
+        "position": posting.position if posting else document.signer_title,
+        "is_acting": posting.is_acting if posting else False,
+        "nip": document.signer_nip,
+    }
+    return render.render_html(
+        document.kind,
+        render.letter_context(
+            kind=document.kind,
+            kind_label=str(DocumentKind(document.kind).label),
+            office=document.office,
+            number=document.number,
+            signed_on=document.signed_on,
+            signed_at=document.signed_at,
+            subject=document.subject,
+            facts=document.facts,
+            signer=signer,
+            qr_text=document.qr_text,
+            nik_masked=document.nik_masked,
+            application_ref=document.application_ref,
+            issued_by=document.issued_by,
+        ),
+    )
+
+
+def pdf_of(document: IssuedDocument) -> bytes:
+    """The PDF of an issued document. One issued with `render_later` and not
+    rendered yet is rendered now (outside any lock) and kept, on the node that
+    serves its office; elsewhere it is only served (the owner's copy syncs)."""
+    if document.pdf_sha256:
+        return storage.get(document.pdf_sha256)
+    pdf = render.write_pdf(
+        stored_html(document),
+        title=str(DocumentKind(document.kind).label),
+        qr_text=document.qr_text,
+    )
+    if node_serves(document.office):
+        store_rendered_pdf(
+            actor=Actor.system(name="render-dokumen", office=document.office),
+            document=document,
+            pdf=pdf,
+        )
+    return pdf
+
+
+@action("documents.pdf.store")
+def store_rendered_pdf(
+    *, actor: Actor, document: IssuedDocument, pdf: bytes
+) -> IssuedDocument:
+    """Keep the PDF rendered after commit; the first render wins."""
+    if not actor.is_system:
+        raise PermissionDenied()
+    current = (
+        IssuedDocument.objects.select_for_update()
+        .select_related("office")
+        .get(pk=document.pk)
+    )
+    if current.pdf_sha256:
+        return current
+    current.pdf_sha256, current.pdf_size = storage.put(pdf), len(pdf)
+    current.save(update_fields=["pdf_sha256", "pdf_size", "updated_at"])
+    record(
+        actor=actor,
+        target=current,
+        details={"number": current.number, "pdf_sha256": current.pdf_sha256},
+    )
+    return current
+
+
+def render_pending(document_ids: Sequence[str]) -> int:
+    """Render the PDFs of these documents that have none yet; return how many."""
+    done = 0
+    for document in IssuedDocument.objects.filter(
+        pk__in=list(document_ids), pdf_sha256=""
+    ).select_related("office"):
+        pdf_of(document)
+        done += 1
+    return done
 
 
 @action("documents.issue")
@@ -430,12 +533,16 @@ def issue_document(
     facts: dict[str, Any],
     application_ref: str = "",
     signed_on: dt.date | None = None,
+    render_later: bool = False,
 ) -> IssuedDocument:
     """Number, sign and render a letter of `office`; return the stored document.
 
     The serial is taken under a lock on the (office, kind, year) row in this
     transaction: a failure anywhere (no signer, template error) rolls the
-    number back, so series have no gaps and no repeats.
+    number back, so series have no gaps and no repeats. With `render_later`
+    the row (number, signed QR) is written now and the PDF is rendered after
+    commit by a task (`pdf_of` renders it on first download if the task has
+    not run yet), so the caller's transaction stays short.
     """
     letter = Letter(
         kind=kind,
@@ -445,7 +552,9 @@ def issue_document(
         application_ref=application_ref,
         signed_on=signed_on,
     )
-    return _issue(actor=actor, letters=[letter], workers=1)[0]
+    return _issue(actor=actor, letters=[letter], workers=1, render_later=render_later)[
+        0
+    ]
 
 
 @action("documents.issue_batch")

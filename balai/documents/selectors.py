@@ -70,7 +70,7 @@ def issued_pdf(
     if what not in DELIVERY_WHAT:
         raise BalaiError("Jenis akses tidak dikenal.", code="invalid")
     document = issued_document(actor=actor, document_id=document_id)
-    data = _blob(document.pdf_sha256)
+    data = _issued_bytes(document)
     _log(actor, document, what)
     return document, data
 
@@ -124,6 +124,16 @@ def _blob(sha256: str) -> bytes:
             code="blob_missing",
             status_code=503,
         ) from exc
+
+
+def _issued_bytes(document: IssuedDocument) -> bytes:
+    """The stored PDF; one left for after commit and not yet rendered is
+    rendered now (`actions.pdf_of`)."""
+    if document.pdf_sha256:
+        return _blob(document.pdf_sha256)
+    from balai.documents.actions import pdf_of
+
+    return pdf_of(document)
 
 
 def _subject_of(document: SiakDocument) -> Any:

@@ -1,7 +1,8 @@
 """The receipt (tanda terima) issued with every application: one per
 submission (a replay issues none), signed, with the application number in
 the PDF, and downloadable from the citizen's, the tracking and the officer's
-pages by the applicant or staff only."""
+pages by the applicant or staff only. Numbered and signed in the submit
+transaction; its PDF is rendered after commit (a task) or on first download."""
 
 import io
 
@@ -27,11 +28,14 @@ def receipts_count() -> int:
 
 
 def pdf_text(document) -> str:
+    """The receipt's PDF text (rendered now if the after-commit task has not run)."""
     from pypdf import PdfReader
 
-    from balai.documents import storage
+    from balai.documents.actions import pdf_of
+    from balai.documents.models import IssuedDocument
 
-    reader = PdfReader(io.BytesIO(storage.get(document.pdf_sha256)))
+    data = pdf_of(IssuedDocument.objects.select_related("office").get(pk=document.pk))
+    reader = PdfReader(io.BytesIO(data))
     return " ".join(page.extract_text() for page in reader.pages)
 
 
@@ -166,3 +170,85 @@ def test_receipt_links_on_the_pages(
     page = officer.get(f"/layanan/petugas/permohonan/{app.pk}/")
     assert link in page.content.decode()
     assert officer.get(link).status_code == 200
+
+
+def test_submit_renders_no_pdf_in_its_transaction(
+    receipts,
+    resident,
+    citizen,
+    apply_online,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    """Numbered and signed in the submit transaction; the PDF is rendered by a
+    task once the transaction commits, then read back from the store."""
+    from pypdf import PdfReader
+
+    from balai.documents import render, storage
+    from balai.documents.models import IssuedDocument
+
+    rendered = []
+    real_write_pdf = render.write_pdf
+
+    def counting(*args, **kwargs):
+        rendered.append(kwargs.get("title"))
+        return real_write_pdf(*args, **kwargs)
+
+    monkeypatch.setattr(render, "write_pdf", counting)
+    _, actor = citizen(resident(village=JAHAB))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        app = apply_online(actor, "sktm", {"purpose": "Beasiswa"})
+    receipt = IssuedDocument.objects.get(pk=receipt_of(app).pk)
+    # In the transaction: the number and the signed QR, no PDF yet.
+    assert rendered == []
+    assert receipt.number
+    assert receipt.qr_text
+    assert receipt.digest
+    assert receipt.pdf_sha256 == ""
+    assert receipt.pdf_size == 0
+    # After commit the task (immediate backend in tests) renders and keeps it.
+    assert callbacks
+    for callback in callbacks:
+        callback()
+    assert rendered == ["Tanda Terima"]
+    receipt.refresh_from_db()
+    assert receipt.pdf_size > 0
+    data = storage.get(receipt.pdf_sha256)
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    assert app.number in text
+    assert receipt.number in text
+    # The rendered PDF carries the QR signed in the transaction.
+    assert PdfReader(io.BytesIO(data)).metadata["/Keywords"] == (
+        f"balai-qr:{receipt.qr_text}"
+    )
+
+
+def test_receipt_not_rendered_yet_is_rendered_on_download(
+    receipts, resident, citizen, apply_online, tmp_path
+):
+    """If the task has not run, the first download renders and keeps the PDF."""
+    from pypdf import PdfReader
+
+    from balai.audit.models import AuditEntry
+    from balai.documents import storage
+    from balai.documents.models import IssuedDocument
+
+    person = resident(village=JAHAB)
+    user, actor = citizen(person)
+    app = apply_online(actor, "sktm", {"purpose": "Beasiswa"})
+    receipt = receipt_of(app)
+    assert IssuedDocument.objects.get(pk=receipt.pk).pdf_sha256 == ""
+    response = as_user(user).get(f"/dokumen/{receipt.pk}/download")
+    assert response.status_code == 200
+    text = " ".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages
+    )
+    assert app.number in text
+    assert receipt.number in text
+    stored = IssuedDocument.objects.get(pk=receipt.pk)
+    assert storage.get(stored.pdf_sha256) == response.content
+    assert AuditEntry.objects.filter(action="documents.pdf.store").count() == 1
+    # The second download serves the kept PDF (no second render, no new entry).
+    again = as_user(user).get(f"/dokumen/{receipt.pk}/download")
+    assert again.content == response.content
+    assert AuditEntry.objects.filter(action="documents.pdf.store").count() == 1
