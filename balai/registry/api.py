@@ -1,7 +1,8 @@
 """JSON API of the population register, mounted at /api/v1/registry.
 
 Search (masked NIKs), a resident's whole record (read logged, purpose asked),
-a KK, every life event, and corrections with a second person's approval.
+a KK, every life event, corrections with a second person's approval, and the
+numbers SIAK issued (NIK, KK number) to those registered awaiting one.
 Every write honours `Idempotency-Key`; every error is {"message","code","extra"};
 a record outside the caller's office scope is 404, as if it did not exist.
 """
@@ -272,6 +273,40 @@ class CorrectionIn(Schema):
 
 class DecisionIn(Schema):
     note: str = ""
+
+
+class IssuedNikIn(Schema):
+    nik: str
+
+
+class IssuedKkIn(Schema):
+    kk_number: str
+
+
+class AwaitingResidentOut(Schema):
+    id: uuid.UUID
+    name: str
+    sex: str
+    birth_date: datetime.date
+    village_code: str
+    village_name: str
+    family_id: uuid.UUID | None
+    since: datetime.datetime
+
+
+class AwaitingFamilyOut(Schema):
+    id: uuid.UUID
+    head_name: str
+    village_code: str
+    village_name: str
+    since: datetime.datetime
+
+
+class AwaitingOut(Schema):
+    residents_total: int
+    residents: list[AwaitingResidentOut]
+    families_total: int
+    families: list[AwaitingFamilyOut]
 
 
 # --- Output helpers -------------------------------------------------------------------
@@ -647,3 +682,72 @@ def approve_correction(request: HttpRequest, correction_id: str, body: DecisionI
 def reject_correction(request: HttpRequest, correction_id: str, body: DecisionIn):
     """Reject a correction with a reason; the register is unchanged."""
     return _decide(request, correction_id, body, "reject")
+
+
+# --- Numbers issued by SIAK ----------------------------------------------------------
+
+
+@router.get("/awaiting-numbers", response=_responses(200, AwaitingOut))
+def list_awaiting_numbers(request: HttpRequest):
+    """Residents awaiting a NIK and KKs awaiting a number, oldest first."""
+    w = selectors_pages.awaiting_numbers(api_actor(request))
+    return {
+        "residents_total": w.residents_total,
+        "residents": [
+            {
+                "id": r.pk,
+                "name": r.name,
+                "sex": r.sex,
+                "birth_date": r.birth_date,
+                "village_code": r.village_id,
+                "village_name": r.village.name,
+                "family_id": r.family_id,
+                "since": r.created_at,
+            }
+            for r in w.residents
+        ],
+        "families_total": w.families_total,
+        "families": [
+            {
+                "id": f.pk,
+                "head_name": f.head.name if f.head else "",
+                "village_code": f.village_id,
+                "village_name": f.village.name,
+                "since": f.created_at,
+            }
+            for f in w.families
+        ],
+    }
+
+
+@router.post(
+    "/residents/{resident_id}/nik", response=_responses(200, WrittenResidentOut)
+)
+def post_issued_nik(request: HttpRequest, resident_id: uuid.UUID, body: IssuedNikIn):
+    """Record the NIK SIAK issued to a resident awaiting one (checked by the
+    register's NIK rules; a NIK another resident holds is refused, 409)."""
+    actor = api_actor(request)
+    actor.require_role(*actions.ISSUED_NUMBER_ROLES)
+    resident = actions.record_issued_nik(
+        actor=actor,
+        resident=_resident(actor, resident_id),
+        nik=body.nik,
+        **_key(request),
+    )
+    return _written_resident(resident)
+
+
+@router.post(
+    "/families/{family_id}/kk-number", response=_responses(200, WrittenFamilyOut)
+)
+def post_issued_kk(request: HttpRequest, family_id: uuid.UUID, body: IssuedKkIn):
+    """Record the KK number SIAK issued to a KK awaiting one."""
+    actor = api_actor(request)
+    actor.require_role(*actions.ISSUED_NUMBER_ROLES)
+    family = actions.record_issued_kk(
+        actor=actor,
+        family=_family(actor, family_id),
+        kk_number=body.kk_number,
+        **_key(request),
+    )
+    return _written_family(family)

@@ -21,7 +21,7 @@ from balai.core.forms import IdempotentForm
 from balai.regions.models import Region, RegionLevel
 from balai.registry.actions import CORRECTABLE, LABELS
 from balai.registry.models import ResidentStatus
-from balai.registry.nik import impossible, validate_nik
+from balai.registry.nik import impossible, to_check, validate_kk, validate_nik
 from balai.registry.reference import (
     BloodType,
     Citizenship,
@@ -590,3 +590,62 @@ class DecisionForm(IdempotentForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+# --- Numbers issued by SIAK -----------------------------------------------------
+
+
+def _number_text(value: str) -> str:
+    return (value or "").replace(" ", "").replace(".", "").replace("-", "")
+
+
+class IssuedNikForm(IdempotentForm):
+    """The NIK SIAK issued to a resident awaiting one, checked by the register's
+    NIK rules against his birth date and sex: every impossible finding is
+    shown; the findings to check are kept in `notes` for the page to say."""
+
+    nik = nik_field(_("NIK yang diterbitkan SIAK"), required=True)
+
+    def __init__(self, *args, resident=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.resident = resident
+        self.notes: list[str] = []
+
+    def clean_nik(self) -> str:
+        text = _number_text(self.cleaned_data.get("nik", ""))
+        findings = validate_nik(
+            text,
+            birth_date=getattr(self.resident, "birth_date", None),
+            sex=getattr(self.resident, "sex", None),
+        )
+        bad = impossible(findings)
+        if bad:
+            raise forms.ValidationError([f.message for f in bad])
+        self.notes = [f.message for f in to_check(findings)]
+        return text
+
+
+class IssuedKkForm(IdempotentForm):
+    """The KK number SIAK issued to a KK awaiting one."""
+
+    kk_number = forms.CharField(
+        label=_("Nomor KK yang diterbitkan SIAK"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "size": 18}
+        ),
+        error_messages={"required": _("Nomor KK wajib diisi.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.notes: list[str] = []
+
+    def clean_kk_number(self) -> str:
+        text = _number_text(self.cleaned_data.get("kk_number", ""))
+        findings = validate_kk(text)
+        bad = impossible(findings)
+        if bad:
+            raise forms.ValidationError([f.message for f in bad])
+        self.notes = [f.message for f in to_check(findings)]
+        return text

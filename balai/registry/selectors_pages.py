@@ -1,5 +1,6 @@
 """Reads the register's pages and API need beside `selectors`: the KK card,
-one correction, and looking residents and KKs up by number. Always scoped."""
+one correction, looking residents and KKs up by number, and the residents and
+KKs awaiting a number from SIAK. Always scoped."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError, NotFound
-from balai.registry.models import CorrectionRequest, Family, Resident
+from balai.registry.actions import ISSUED_NUMBER_ROLES
+from balai.registry.models import CorrectionRequest, Family, Resident, ResidentStatus
 from balai.registry.selectors import (
     FamilyDetail,
     _require_reader,
@@ -107,3 +109,47 @@ def family_by_kk(actor: Actor, kk_number: str) -> Family:
             code="family_unknown",
         )
     return family
+
+
+# --- Awaiting a number from SIAK ---------------------------------------------------
+
+AWAITING_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class AwaitingNumbers:
+    """The oldest residents awaiting a NIK and KKs awaiting a number, with how
+    many wait in all (the lists hold at most `limit` each)."""
+
+    residents: list[Resident]
+    residents_total: int
+    families: list[Family]
+    families_total: int
+
+
+def awaiting_numbers(actor: Actor, *, limit: int = AWAITING_LIMIT) -> AwaitingNumbers:
+    """Return what waits for SIAK in the actor's scope, oldest first: living
+    residents without a NIK, and active KKs without a number."""
+    actor.require_role(*ISSUED_NUMBER_ROLES)
+    residents = Resident.objects.filter(
+        actor.scope_q("village__code"),
+        nik__isnull=True,
+        status=ResidentStatus.ALIVE,
+    )
+    families = Family.objects.filter(
+        actor.scope_q("village__code"), kk_number__isnull=True, is_active=True
+    )
+    return AwaitingNumbers(
+        residents=list(
+            residents.select_related("village", "family").order_by("created_at", "id")[
+                :limit
+            ]
+        ),
+        residents_total=residents.count(),
+        families=list(
+            families.select_related("village", "head").order_by("created_at", "id")[
+                :limit
+            ]
+        ),
+        families_total=families.count(),
+    )

@@ -27,6 +27,8 @@ from balai.registry.forms import (
     DeathForm,
     DecisionForm,
     DivorceForm,
+    IssuedKkForm,
+    IssuedNikForm,
     MarriageForm,
     MoveForm,
     MoveOutForm,
@@ -35,13 +37,14 @@ from balai.registry.forms import (
     SearchForm,
     add_problems,
 )
-from balai.registry.models import Flag, Resident
+from balai.registry.models import Flag, Resident, ResidentStatus
 from balai.registry.reference import Sex, Shdk
 from balai.registry.search import search_residents
 
 READ_ROLES = selectors.READ_ROLES
 OFFICER_ROLES = actions.OFFICER_ROLES
 APPROVER_ROLES = actions.APPROVER_ROLES
+ISSUED_NUMBER_ROLES = actions.ISSUED_NUMBER_ROLES
 
 
 # --- Search, resident, family ------------------------------------------------------
@@ -88,14 +91,21 @@ def resident(request: HttpRequest, pk) -> HttpResponse:
     actor = request_actor(request)
     purpose_form = PurposeForm(request.GET or None)
     detail = selectors.get_resident_detail(actor, pk, purpose_form.purpose())
+    r = detail.resident
+    awaits_nik = not r.nik and r.status == ResidentStatus.ALIVE
     return render(
         request,
         "registry/resident.html",
         {
             "d": detail,
-            "r": detail.resident,
+            "r": r,
             "purpose_form": purpose_form,
             "may_record": actor.has_role(*OFFICER_ROLES),
+            "nik_form": (
+                IssuedNikForm(resident=r)
+                if awaits_nik and actor.has_role(*ISSUED_NUMBER_ROLES)
+                else None
+            ),
             "event_links": EVENT_LINKS,
             "flags": [Flag(f).label for f in detail.resident.flags if f in Flag.values],
         },
@@ -108,6 +118,7 @@ def family(request: HttpRequest, pk) -> HttpResponse:
     actor = request_actor(request)
     purpose_form = PurposeForm(request.GET or None)
     card = selectors_pages.kk_card(actor, pk, purpose_form.purpose())
+    awaits_kk = not card.family.kk_number and card.family.is_active
     return render(
         request,
         "registry/family.html",
@@ -116,6 +127,11 @@ def family(request: HttpRequest, pk) -> HttpResponse:
             "f": card.family,
             "purpose_form": purpose_form,
             "may_record": actor.has_role(*OFFICER_ROLES),
+            "kk_form": (
+                IssuedKkForm()
+                if awaits_kk and actor.has_role(*ISSUED_NUMBER_ROLES)
+                else None
+            ),
         },
     )
 
@@ -394,6 +410,119 @@ def arrival(request: HttpRequest) -> HttpResponse:
         request,
         "registry/event_form.html",
         {"form": form, "title": _("Catat kedatangan"), "kind": "datang"},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- Numbers issued by SIAK -------------------------------------------------------
+
+
+@require_GET
+@staff_required(*ISSUED_NUMBER_ROLES)
+def awaiting_numbers(request: HttpRequest) -> HttpResponse:
+    """Residents awaiting a NIK and KKs awaiting a number, oldest first."""
+    actor = request_actor(request)
+    return render(
+        request,
+        "registry/awaiting_numbers.html",
+        {"w": selectors_pages.awaiting_numbers(actor)},
+    )
+
+
+def _refusal_on(form, field: str, exc: BalaiError) -> None:
+    """Show an action's refusal beside the number; let 403/404 through."""
+    if exc.code in ("forbidden", "not_found"):
+        raise exc
+    if exc.status_code == 409:
+        form.add_error(field, exc.message)
+        form.add_error(
+            field,
+            _(
+                "Nomor ini sudah dipakai data lain di register. Periksa kembali "
+                "nomor dari SIAK; bila keduanya orang yang sama, laporkan sebagai "
+                "data ganda."
+            ),
+        )
+    elif exc.code == "event_not_allowed":
+        form.add_error(None, exc.message)
+    else:
+        add_problems(form, exc)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required(*ISSUED_NUMBER_ROLES)
+def record_nik(request: HttpRequest, pk) -> HttpResponse:
+    """Record the NIK SIAK issued to a resident awaiting one."""
+    actor = request_actor(request)
+    subject = selectors.get_resident(actor, pk)
+    if request.method == "GET" and subject.nik:
+        messages.info(request, _("Penduduk ini sudah memiliki NIK."))
+        return redirect("registry:resident", pk=subject.pk)
+    form = IssuedNikForm(
+        request.POST if request.method == "POST" else None, resident=subject
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.record_issued_nik(
+                actor=actor,
+                resident=subject,
+                nik=form.cleaned_data["nik"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except BalaiError as exc:
+            _refusal_on(form, "nik", exc)
+        else:
+            messages.success(request, _("NIK dari SIAK dicatat."))
+            for note in form.notes:
+                messages.warning(request, note)
+            return redirect("registry:resident", pk=subject.pk)
+    return render(
+        request,
+        "registry/event_form.html",
+        {
+            "form": form,
+            "title": _("Catat NIK dari SIAK"),
+            "subject": subject,
+            "kind": "nik",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required(*ISSUED_NUMBER_ROLES)
+def record_kk(request: HttpRequest, pk) -> HttpResponse:
+    """Record the KK number SIAK issued to a KK awaiting one."""
+    actor = request_actor(request)
+    fam = selectors.get_family(actor, pk)
+    if request.method == "GET" and fam.kk_number:
+        messages.info(request, _("KK ini sudah memiliki nomor."))
+        return redirect("registry:family", pk=fam.pk)
+    form = IssuedKkForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.record_issued_kk(
+                actor=actor,
+                family=fam,
+                kk_number=form.cleaned_data["kk_number"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except BalaiError as exc:
+            _refusal_on(form, "kk_number", exc)
+        else:
+            messages.success(request, _("Nomor KK dari SIAK dicatat."))
+            for note in form.notes:
+                messages.warning(request, note)
+            return redirect("registry:family", pk=fam.pk)
+    return render(
+        request,
+        "registry/event_form.html",
+        {
+            "form": form,
+            "title": _("Catat nomor KK dari SIAK"),
+            "family": fam,
+            "kind": "kk",
+        },
         status=400 if form.errors else 200,
     )
 

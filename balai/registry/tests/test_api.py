@@ -282,3 +282,85 @@ def test_officer_may_not_approve(client_as, officer, person, make_staff):
         403,
     )
     assert CorrectionRequest.objects.get().status == "menunggu"
+
+
+# --- Numbers issued by SIAK ----------------------------------------------------------
+
+
+@pytest.fixture
+def waiting(make_resident):
+    return make_resident(village=TENGGARONG, name="Siti Aminah Bayi", nik=None)
+
+
+def issued_nik(resident):
+    from balai.registry.testing import made_up_nik
+
+    return made_up_nik(resident.village_id, resident.birth_date, resident.sex)
+
+
+def post(client, path, body, key=None):
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post(path, body, content_type="application/json", **headers)
+
+
+def test_issued_numbers_need_a_login_and_the_role(
+    client, client_as, make_staff, waiting
+):
+    nik_url = f"{BASE}/residents/{waiting.pk}/nik"
+    kk_url = f"{BASE}/families/{waiting.family_id}/kk-number"
+    error(client.get(f"{BASE}/awaiting-numbers"), 401)
+    error(post(client, nik_url, {"nik": issued_nik(waiting)}), 401)
+    counter = client_as(make_staff(office="MPP-64.02.06", role="counter_officer"))
+    error(counter.get(f"{BASE}/awaiting-numbers"), 403)
+    error(post(counter, nik_url, {"nik": issued_nik(waiting)}), 403)
+    error(post(counter, kk_url, {"kk_number": "6402061501200001"}), 403)
+    waiting.refresh_from_db()
+    assert waiting.nik is None
+    assert waiting.family.kk_number is None
+
+
+def test_awaiting_numbers_lists_what_waits_in_scope(
+    client_as, officer, waiting, make_resident
+):
+    make_resident(village=TABANG, name="Bayi Tabang", nik=None)
+    body = client_as(officer).get(f"{BASE}/awaiting-numbers").json()
+    assert [r["name"] for r in body["residents"]] == ["Siti Aminah Bayi"]
+    assert body["residents_total"] == 1
+    assert [f["id"] for f in body["families"]] == [str(waiting.family_id)]
+    assert body["families"][0]["head_name"] == "Siti Aminah Bayi"
+
+
+def test_issued_nik_is_recorded_once_and_refused_when_bad_or_taken(
+    client_as, officer, waiting, person
+):
+    client = client_as(officer)
+    nik_url = f"{BASE}/residents/{waiting.pk}/nik"
+    body = error(post(client, nik_url, {"nik": "9902063201900000"}), 400)
+    assert body["code"] == "nik_invalid"
+    assert set(body["extra"]["findings"]) == {"nik_province", "nik_date", "nik_serial"}
+    body = error(post(client, nik_url, {"nik": person.nik}), 409)
+    assert body["message"] == f"NIK {person.nik} sudah terdaftar."
+
+    nik = issued_nik(waiting)
+    first = post(client, nik_url, {"nik": nik}, key="nik-1")
+    again = post(client, nik_url, {"nik": nik}, key="nik-1")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert first.json() == again.json()
+    assert first.json()["nik"] == nik[:4] + "********" + nik[-4:]
+    assert LifeEvent.objects.filter(kind=EventKind.NIK_ISSUED).count() == 1
+    waiting.refresh_from_db()
+    assert waiting.nik == nik
+
+
+def test_issued_kk_number_is_recorded(client_as, officer, waiting):
+    client = client_as(officer)
+    response = post(
+        client,
+        f"{BASE}/families/{waiting.family_id}/kk-number",
+        {"kk_number": "6402061501200001"},
+        key="kk-1",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["kk_number"] == "6402********0001"
+    waiting.refresh_from_db()
+    assert waiting.family.kk_number == "6402061501200001"

@@ -441,3 +441,237 @@ def test_only_a_registrar_decides(client_as, officer, person, make_staff):
     assert response.status_code == 403
     correction.refresh_from_db()
     assert correction.status == CorrectionStatus.PENDING
+
+
+# --- Numbers issued by SIAK ----------------------------------------------------------
+
+
+@pytest.fixture
+def waiting(make_resident):
+    """A resident registered awaiting a NIK, heading a KK awaiting a number."""
+    return make_resident(village=TENGGARONG, name="Siti Aminah Bayi", nik=None)
+
+
+@pytest.fixture
+def disdukcapil(make_staff):
+    return make_staff(office="DISDUKCAPIL", role="registry_officer")
+
+
+def issued_nik(resident):
+    from balai.registry.testing import made_up_nik
+
+    return made_up_nik(resident.village_id, resident.birth_date, resident.sex)
+
+
+def test_numbers_pages_send_the_anonymous_to_login(client, waiting):
+    responses = [
+        client.get(url("awaiting-numbers")),
+        client.get(url("record-nik", waiting.pk)),
+        client.post(url("record-nik", waiting.pk), {"nik": issued_nik(waiting)}),
+        client.get(url("record-kk", waiting.family_id)),
+        client.post(url("record-kk", waiting.family_id), {"kk_number": KK_NUMBER}),
+    ]
+    for response in responses:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login"))
+    waiting.refresh_from_db()
+    assert waiting.nik is None
+
+
+@pytest.mark.parametrize("role", ["counter_officer", "helpdesk_officer"])
+def test_numbers_pages_refuse_a_role_that_does_not_record_them(
+    client_as, make_staff, waiting, role
+):
+    client = client_as(make_staff(office="MPP-64.02.06", role=role))
+    before = event_count()
+    assert client.get(url("awaiting-numbers")).status_code == 403
+    assert client.get(url("record-nik", waiting.pk)).status_code == 403
+    response = client.post(
+        url("record-nik", waiting.pk),
+        {"idempotency_key": "k-n", "nik": issued_nik(waiting)},
+    )
+    assert response.status_code == 403
+    response = client.post(
+        url("record-kk", waiting.family_id),
+        {"idempotency_key": "k-k", "kk_number": KK_NUMBER},
+    )
+    assert response.status_code == 403
+    assert event_count() == before
+    # Nor does the resident page offer the form.
+    html = client.get(url("resident", waiting.pk)).content.decode()
+    assert url("record-nik", waiting.pk) not in html
+
+
+def test_awaiting_list_is_oldest_first_and_scoped_to_the_office(
+    client_as, officer, disdukcapil, make_resident
+):
+    first = make_resident(village=TENGGARONG, name="Bayi Pertama", nik=None)
+    second = make_resident(village=TENGGARONG, name="Bayi Kedua", nik=None)
+    far = make_resident(village=TABANG, name="Bayi Tabang", nik=None)
+    has_nik = make_resident(
+        village=TENGGARONG, name="Sudah Punya NIK", kk_number="6402061501200002"
+    )
+
+    html = client_as(officer).get(url("awaiting-numbers")).content.decode()
+    assert "Menunggu NIK / Nomor KK dari SIAK" in html
+    assert html.index("Bayi Pertama") < html.index("Bayi Kedua")
+    assert "Bayi Tabang" not in html
+    assert "Sudah Punya NIK" not in html
+    assert url("record-nik", first.pk) in html
+    assert url("record-kk", second.family_id) in html
+    assert url("record-kk", has_nik.family_id) not in html
+
+    html = client_as(disdukcapil).get(url("awaiting-numbers")).content.decode()
+    assert "Bayi Tabang" in html
+    assert url("record-kk", far.family_id) in html
+
+
+def test_resident_page_offers_the_nik_form_to_a_registry_officer(
+    client_as, officer, waiting, person
+):
+    client = client_as(officer)
+    html = client.get(url("resident", waiting.pk)).content.decode()
+    assert f'action="{url("record-nik", waiting.pk)}"' in html
+    assert 'name="idempotency_key"' in html
+    html = client.get(url("resident", person.pk)).content.decode()
+    assert url("record-nik", person.pk) not in html
+
+
+def test_bad_nik_shows_every_finding_in_indonesian_and_changes_nothing(
+    client_as, officer, waiting
+):
+    before = event_count()
+    response = client_as(officer).post(
+        url("record-nik", waiting.pk),
+        {"idempotency_key": "k-bad-nik", "nik": "9902063201900000"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Kode provinsi 99 pada NIK bukan kode provinsi Indonesia." in html
+    assert "Bagian tanggal lahir NIK (320190) bukan tanggal yang ada" in html
+    assert "Nomor urut NIK (4 angka terakhir) tidak boleh 0000." in html
+    response = client_as(officer).post(
+        url("record-nik", waiting.pk), {"idempotency_key": "k-short", "nik": "64a"}
+    )
+    html = response.content.decode()
+    assert "NIK harus 16 angka; yang diisi 3 karakter." in html
+    assert "NIK hanya boleh berisi angka 0-9." in html
+    assert event_count() == before
+    waiting.refresh_from_db()
+    assert waiting.nik is None
+
+
+def test_a_nik_another_resident_holds_is_refused_with_the_reason(
+    client_as, officer, waiting, person
+):
+    before = event_count()
+    response = client_as(officer).post(
+        url("record-nik", waiting.pk),
+        {"idempotency_key": "k-taken", "nik": person.nik},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f"NIK {person.nik} sudah terdaftar." in html
+    assert "Nomor ini sudah dipakai data lain di register." in html
+    assert event_count() == before
+    waiting.refresh_from_db()
+    assert waiting.nik is None
+
+
+def test_recorded_nik_shows_on_the_page_in_the_timeline_and_the_audit(
+    client_as, officer, waiting
+):
+    from balai.audit.models import AuditEntry
+
+    client = client_as(officer)
+    nik = issued_nik(waiting)
+    data = {"idempotency_key": "k-nik", "nik": nik[:4] + " " + nik[4:]}
+    response = client.post(url("record-nik", waiting.pk), data)
+    assert response.status_code == 302
+    assert response["Location"] == url("resident", waiting.pk)
+    # Posted twice (a double click): recorded once.
+    assert client.post(url("record-nik", waiting.pk), data).status_code == 302
+    assert LifeEvent.objects.filter(kind=EventKind.NIK_ISSUED).count() == 1
+
+    waiting.refresh_from_db()
+    assert waiting.nik == nik
+    assert "menunggu_nik" not in waiting.flags
+    html = client.get(url("resident", waiting.pk)).content.decode()
+    assert "NIK dari SIAK dicatat." in html
+    assert f'<dd class="nik">{nik}</dd>' in html
+    assert "NIK terbit dari SIAK" in html
+    assert url("record-nik", waiting.pk) not in html
+    entry = AuditEntry.objects.get(
+        action="registry.nik.record_issued", object_id=str(waiting.pk)
+    )
+    assert entry.actor_name == officer.username
+    assert entry.details["nik_terbit"] == {"nik": nik}
+
+    # A second officer, later, with a fresh form: refused with the reason.
+    response = client.post(
+        url("record-nik", waiting.pk), {"idempotency_key": "k-nik-2", "nik": nik}
+    )
+    assert response.status_code == 400
+    assert "Penduduk ini sudah memiliki NIK." in response.content.decode()
+
+
+def test_a_nik_disagreeing_with_the_birth_date_is_kept_with_a_warning(
+    client_as, officer, waiting
+):
+    from balai.registry.testing import made_up_nik
+
+    nik = made_up_nik(TENGGARONG, datetime.date(1991, 2, 3), waiting.sex)
+    response = client_as(officer).post(
+        url("record-nik", waiting.pk),
+        {"idempotency_key": "k-check", "nik": nik},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "berbeda dengan tanggal lahir pada data" in html
+    waiting.refresh_from_db()
+    assert waiting.nik == nik
+    assert "nik_periksa" in waiting.flags
+
+
+def test_recorded_kk_number_shows_on_the_card_and_the_timeline(
+    client_as, officer, waiting
+):
+    from balai.audit.models import AuditEntry
+
+    client = client_as(officer)
+    html = client.get(url("family", waiting.family_id)).content.decode()
+    assert f'action="{url("record-kk", waiting.family_id)}"' in html
+    response = client.post(
+        url("record-kk", waiting.family_id),
+        {"idempotency_key": "k-kk-bad", "kk_number": "6402063213240000"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Bagian tanggal terbit nomor KK (321324) bukan tanggal yang ada." in html
+    assert "Nomor urut KK (4 angka terakhir) tidak boleh 0000." in html
+
+    response = client.post(
+        url("record-kk", waiting.family_id),
+        {"idempotency_key": "k-kk", "kk_number": KK_NUMBER},
+    )
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.family.kk_number == KK_NUMBER
+    html = client.get(url("family", waiting.family_id), {"keperluan": "layanan"})
+    assert KK_NUMBER in html.content.decode()
+    html = client.get(url("resident", waiting.pk)).content.decode()
+    assert "Nomor KK terbit dari SIAK" in html
+    assert AuditEntry.objects.filter(
+        action="registry.kk.record_issued", object_id=str(waiting.family_id)
+    ).exists()
+
+
+def test_a_kk_number_another_kk_holds_is_refused(client_as, officer, waiting, person):
+    response = client_as(officer).post(
+        url("record-kk", waiting.family_id),
+        {"idempotency_key": "k-kk-taken", "kk_number": KK_NUMBER},
+    )
+    assert response.status_code == 400
+    assert f"Nomor KK {KK_NUMBER} sudah terdaftar." in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.family.kk_number is None
