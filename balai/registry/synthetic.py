@@ -180,7 +180,72 @@ SECOND_NAMES = {
     "bali": _words("Putra Putri Wijaya Adnyana Pratama"),
     "tionghoa": _words("Wijaya Halim Tanoto Gunawan Salim Santoso"),
 }
+# Names given across East Kalimantan regardless of ethnicity, more often to
+# the young. With only the ethnic lists a million people share a few thousand
+# full names, hundreds to a name, which no real register shows and no name
+# search could rank; real Kukar names are mostly two or three words.
+GENERAL_MALE = {
+    "islam": _words(
+        "Muhammad Ahmad Abdul Rizki Rizky Fajar Aditya Dimas Ilham Reza Fikri Hafiz "
+        "Arif Bayu Dedi Doni Fadli Faisal Farhan Fauzan Hendra Irfan Imam Iqbal "
+        "Khairul Lutfi Maulana Nanda Rahmat Ridho Rian Rizal Satria Syahrul Taufik "
+        "Wahyu Yoga Zainal Zaki Alif Arya Azka Daffa Fathan Ghani Haikal Hamzah "
+        "Hasan Husein Ibrahim Ismail Jefri Kurnia Malik Naufal Rafi Raihan Rayhan "
+        "Rendy Riko Safrizal Salman Sandi Yusuf Zulfikar Akbar Anwar Aris Arman "
+        "Bahrul Darwis Erwin Firdaus Habibi Helmi Herry Irwan Jamal Kamal Mansur "
+        "Mukhlis Nasir Nurdin Ramli Rusdi Samsul Subhan Syaiful Usman Yahya Yudi "
+        "Zulkarnain Alfian Amri Asrul Bagus Dani Eko Fahmi Gilang Hadi Heri Joko "
+        "Kevin Lukman Nizar Rahmadi Ramadhan Rudi Sultan Syarif Wawan Yusril"
+    ),
+    "kristen": _words(
+        "Yohanes Daniel David Samuel Yosua Kevin Michael Stevan Fransiskus "
+        "Antonius Gabriel Natanael Rudolf Hendrik Frans Benny Roni Yakub Elias "
+        "Timotius Markus Petrus Paulus Andreas Kornelius Matius Simon Robert"
+    ),
+}
+GENERAL_FEMALE = {
+    "islam": _words(
+        "Siti Nur Nurul Putri Aulia Nabila Salsabila Anisa Annisa Dewi Fitri Indah "
+        "Intan Lestari Maya Nadia Rina Rini Sari Ayu Dian Eka Fatimah Aisyah Zahra "
+        "Khairunnisa Laila Lina Mega Nisa Novi Nurhaliza Rahma Ratna Rizka Safitri "
+        "Sinta Tiara Wulan Yuni Zaskia Amelia Ananda Aprilia Citra Desi Dinda Elisa "
+        "Erna Farida Hana Hasanah Ika Irma Jannah Kartika Kirana Kurniasih Mardiana "
+        "Marlina Melati Mutiara Nadya Najwa Nova Puspita Rahayu Ramadhani Riska "
+        "Rosmawati Sabrina Selvi Sofia Suci Syifa Titin Umi Vina Wati Widya Yanti "
+        "Yulia Zahira Zulaikha Halimah Hamidah Juwita Kasmawati Lailatul Maimunah "
+        "Nursiah Rohani Rukmini Sarifah Yusnita Alya Devi Evi Fadhila Hesti Isna "
+        "Lia Mira Nanda Rara Sekar Tari Winda"
+    ),
+    "kristen": _words(
+        "Maria Yohana Debora Ester Ruth Grace Natalia Kristina Veronika Agnes "
+        "Theresia Lusia Monika Priskila Yuliana Magdalena Elisabeth Margaretha "
+        "Kristin Stefani Yuliana Sisilia Regina Paulina"
+    ),
+}
+GENERAL_SECOND_MALE = _words(
+    "Saputra Pratama Hidayat Ramadhan Kurniawan Setiawan Firmansyah Nugroho "
+    "Wijaya Permana Purnama Maulana Syahputra Fadillah Hakim Rahman Akbar Anugrah "
+    "Aditya Fauzi Hamdani Hermawan Irawan Iskandar Junaidi Kusuma Mahendra "
+    "Prasetya Rizaldi Sanjaya Septian Sulistyo Wibisono Zulkifli Effendi Arifin "
+    "Anshari Baharuddin Darmawan Fahrezi Gunawan Haris Ismail Jaya Lukman Mulyadi "
+    "Putra Rangga Santoso Sofyan Wardana Yusuf Alfarizi Ardiansyah Budiman "
+    "Hidayatullah Kurniadi Nasrullah Perdana Rahmadani Rizki Saifullah "
+    "Syahreza Wiranata Yuliansyah Adrian Ferdiansyah Gustian Hamdan Julianto "
+    "Oktavian Pangestu Rasyid Satrio Triyono Utomo"
+)
+GENERAL_SECOND_FEMALE = _words(
+    "Saputri Pratiwi Hidayati Ramadhani Kurniawati Setiawati Utami Lestari "
+    "Permata Purnamasari Syahputri Fadillah Rahmawati Hasanah Aulia Amalia "
+    "Azzahra Fauziah Novianti Oktaviani Susanti Yulianti Khairunnisa Putri "
+    "Anggraini Damayanti Fitriani Handayani Indriani Kusumawati Maharani "
+    "Nuraini Puspitasari Rahmadani Safitri Wulandari Yuliani Agustina Ayuningtyas "
+    "Cahyani Febriani Hairani Istiqomah Juliani Marlina Nurjanah Permatasari "
+    "Rosita Sartika Wahyuni Zulaikha Apriliani Dewanti Kartini Melinda Oktavia "
+    "Pertiwi Ramadhanti Sulistiani Yunita"
+)
 BALI_ORDER = ["Wayan", "Made", "Nyoman", "Ketut"]
+# Muslim peoples of the regency whose given names others borrow.
+MIXING = ("kutai", "banjar", "bugis", "jawa")
 TOWNS = {
     "kutai": ["Tenggarong", "Samarinda", "Kota Bangun", "Muara Kaman"],
     "banjar": ["Banjarmasin", "Amuntai", "Martapura", "Samarinda", "Tenggarong"],
@@ -474,26 +539,54 @@ class Generator:
 
     def name(self, ethnicity: str, sex: str, age: int, religion: int) -> str:
         rng = self.rng
-        names = MALE_NAMES if sex == "L" else FEMALE_NAMES
+        male = sex == "L"
+        names = MALE_NAMES if male else FEMALE_NAMES
+        # The young more often carry the names given everywhere; their
+        # grandparents more often a single name of their own people.
+        general_share = 0.6 if age < 35 else 0.3
+        faith = "islam" if religion == Religion.ISLAM else "kristen"
+        general = (GENERAL_MALE if male else GENERAL_FEMALE)[faith]
+        seconds = GENERAL_SECOND_MALE if male else GENERAL_SECOND_FEMALE
         if ethnicity == "bali":
-            prefix = "I" if sex == "L" else "Ni"
+            prefix = "I" if male else "Ni"
             order = self._pick(BALI_ORDER)
             text = f"{prefix} {order} {self._pick(names['bali'])}"
+            if rng.random() < 0.9:
+                text = f"{text} {self._pick(SECOND_NAMES['bali'] + seconds)}"
         else:
-            text = self._pick(names[ethnicity])
-            if rng.random() < 0.62:
-                second = self._pick(
-                    SECOND_NAMES[ethnicity] if rng.random() < 0.5 else names[ethnicity]
-                )
-                if second != text:
-                    text = f"{text} {second}"
+            own = names[ethnicity]
+            # Names travel: a Kutai child may well carry a Banjar or Javanese
+            # name, so a share of first names comes from a neighbour's list.
+            roll = rng.random()
+            if roll < general_share:
+                first_pool = general
+            elif roll < general_share + 0.15 and faith == "islam":
+                first_pool = names[self._pick(MIXING)]
+            else:
+                first_pool = own
+            parts = [self._pick(first_pool)]
+            roll = rng.random()
+            single = 0.03 if age >= 50 else 0.005
+            count = 1 if roll < single else 2 if roll < single + 0.22 else 3
+            while len(parts) < count:
+                pool_roll = rng.random()
+                if pool_roll < (0.3 if male else 0.1):
+                    pool = SECOND_NAMES[ethnicity]
+                elif pool_roll < 0.7:
+                    pool = seconds
+                else:
+                    pool = general if rng.random() < general_share else own
+                word = self._pick(pool)
+                if word not in parts:
+                    parts.append(word)
+            text = " ".join(parts)
             title = ""
             if ethnicity == "kutai":
                 roll = rng.random()
                 if roll < 0.07:
                     title = "Aji"
                 elif roll < 0.13:
-                    title = "Awang" if sex == "L" else "Dayang"
+                    title = "Awang" if male else "Dayang"
             elif ethnicity == "bugis" and rng.random() < 0.14:
                 title = "Andi"
             elif ethnicity == "banjar" and rng.random() < 0.03:
@@ -501,7 +594,7 @@ class Generator:
             if title:
                 text = f"{title} {text}"
         if religion == Religion.ISLAM and age >= 45 and rng.random() < 0.08:
-            text = ("H. " if sex == "L" else "Hj. ") + text
+            text = ("H. " if male else "Hj. ") + text
         return text
 
     def _address(self, village: Village) -> Address:
