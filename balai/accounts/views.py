@@ -30,6 +30,7 @@ from balai.accounts.selectors import (
     today,
 )
 from balai.core.errors import BalaiError
+from balai.registry.views import staff_links as registry_links
 
 
 class LoginView(auth_views.LoginView):
@@ -158,6 +159,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
             "actor": actor,
             "postings": postings,
             "can_read_roster": actor.has_role(*ROSTER_ROLES),
+            "registry_links": registry_links(actor),
         },
     )
 

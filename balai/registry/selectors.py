@@ -110,7 +110,7 @@ def resident_events(actor: Actor, resident: Resident) -> QuerySet[LifeEvent]:
 def pending_corrections(actor: Actor) -> QuerySet[CorrectionRequest]:
     return (
         CorrectionRequest.objects.filter(
-            status="menunggu", **_scope_kwargs(actor, "resident__village_id")
+            status="menunggu", **_scope_kwargs(actor, "resident__village__code")
         )
         .select_related("resident")
         .order_by("created_at")

@@ -47,6 +47,39 @@ APPROVER_ROLES = actions.APPROVER_ROLES
 ISSUED_NUMBER_ROLES = actions.ISSUED_NUMBER_ROLES
 
 
+# --- The staff home's links to the register ----------------------------------------
+
+
+def staff_links(actor) -> list[tuple[str, str]]:
+    """Return (address, label) of the register's pages this actor may open,
+    each checked against the roles its view demands, for the staff home."""
+    from balai.registry import views_digitisation
+
+    links: list[tuple[str, str]] = []
+    if actor.has_role(*READ_ROLES):
+        links.append((reverse("registry:search"), _("Cari penduduk")))
+    if actor.has_role(*ISSUED_NUMBER_ROLES):
+        links.append(
+            (
+                reverse("registry:awaiting-numbers"),
+                _("Menunggu NIK / Nomor KK dari SIAK"),
+            )
+        )
+    if actor.has_role(*APPROVER_ROLES):
+        links.append(
+            (reverse("registry:corrections"), _("Usulan koreksi untuk disetujui"))
+        )
+    elif actor.has_role(*OFFICER_ROLES):
+        links.append((reverse("registry:corrections"), _("Usulan koreksi")))
+    if actor.has_role(*views_digitisation.ROLES):
+        links += [
+            (reverse("registry:import-list"), _("Impor data penduduk")),
+            (reverse("registry:reconcile-list"), _("Rekonsiliasi dengan SIAK")),
+            (reverse("registry:duplicate-list"), _("Mungkin data ganda")),
+        ]
+    return links
+
+
 # --- Search, resident, family ------------------------------------------------------
 
 

@@ -340,3 +340,43 @@ def test_fewer_failures_than_the_limit_do_not_lock(client, make_staff):
         "/akun/masuk/", {"username": user.username, "password": PASSWORD}
     )
     assert response.status_code == 302
+
+
+# --- the staff home links each role to the pages it may open -----------------------
+
+REGISTRY_PAGES = {
+    "search": "/penduduk/",
+    "awaiting": "/penduduk/menunggu-nomor/",
+    "corrections": "/penduduk/koreksi/",
+    "imports": "/penduduk/impor/",
+    "reconcile": "/penduduk/rekonsiliasi/",
+    "duplicates": "/penduduk/ganda/",
+}
+
+
+def _home_links(client, user) -> set[str]:
+    client.force_login(user)
+    html = client.get("/akun/petugas/").content.decode()
+    return {name for name, path in REGISTRY_PAGES.items() if f'href="{path}"' in html}
+
+
+@pytest.mark.parametrize(
+    ("role", "office", "expected"),
+    [
+        ("registry_officer", "DISDUKCAPIL", set(REGISTRY_PAGES)),
+        ("registrar", "DISDUKCAPIL", set(REGISTRY_PAGES)),
+        ("counter_officer", TENGGARONG, {"search", "corrections"}),
+        ("helpdesk_officer", TENGGARONG, {"search"}),
+        ("leader", TENGGARONG, set()),
+    ],
+)
+def test_the_staff_home_links_only_the_pages_the_role_may_open(
+    client, make_staff, role, office, expected
+):
+    user = make_staff(office=office, role=role)
+    links = _home_links(client, user)
+    assert links == expected
+    # Every link shown opens; every page not shown is refused.
+    for name, path in REGISTRY_PAGES.items():
+        status = client.get(path).status_code
+        assert (status == 200) == (name in expected), (role, path, status)

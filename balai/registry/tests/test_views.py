@@ -423,6 +423,32 @@ def test_correction_needs_a_second_person(client_as, make_staff, person):
     assert LifeEvent.objects.filter(kind=EventKind.CORRECTION).count() == 1
 
 
+def test_a_kecamatan_officer_sees_only_his_kecamatans_corrections(
+    client_as, officer, person, make_resident, make_staff, actor_of
+):
+    from balai.registry.actions import propose_correction
+
+    far = make_resident(village=TABANG, name="Warga Tabang")
+    registrar = actor_of(make_staff(office="DISDUKCAPIL", role="registrar"))
+    for who, new_name in (
+        (person, "Muhammad Rizki Pratama"),
+        (far, "Warga Tabang Baru"),
+    ):
+        propose_correction(
+            actor=registrar,
+            resident=who,
+            field="name",
+            new_value=new_name,
+            reason="Salah ketik",
+            evidence="Akta kelahiran",
+        )
+    response = client_as(officer).get(url("corrections"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Muhammad Rizky Pratama" in html
+    assert "Warga Tabang" not in html
+
+
 def test_only_a_registrar_decides(client_as, officer, person, make_staff):
     from balai.accounts.selectors import actor_for
     from balai.registry.actions import propose_correction
