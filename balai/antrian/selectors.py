@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 import statistics
 import uuid
 from collections import defaultdict
@@ -298,6 +299,38 @@ def console(*, actor: Actor, office: Office, counter_id: str | None) -> Console:
         loads=lane_loads(office, day=day),
         lanes=list(lanes(office)),
     )
+
+
+_TICKET_NUMBER = re.compile(r"^([A-Z]{1,2})-?0*(\d{1,4})$")
+
+
+def normalize_ticket_number(raw: str) -> str:
+    """`a3`, `A 003`, `A-003` -> `A-003` (the printed form); else the text as typed."""
+    text = (raw or "").strip().upper().replace(" ", "")
+    match = _TICKET_NUMBER.match(text)
+    if match is None:
+        return text
+    return f"{match.group(1)}-{int(match.group(2)):03d}"
+
+
+def ticket_today(actor: Actor, number: str) -> Ticket:
+    """A ticket of today (WITA) at the actor's own office, by its number."""
+    text = normalize_ticket_number(number)
+    office = Office.objects.filter(code=actor.office_code).first()
+    found = (
+        Ticket.objects.filter(office=office, day=today(), number=text)
+        .select_related("office", "lane", "counter")
+        .first()
+        if office is not None and _TICKET_NUMBER.match(text)
+        else None
+    )
+    if found is None:
+        raise NotFound(
+            f"Nomor antrean {text or '-'} tidak ada hari ini di kantor Anda.",
+            code="ticket_not_found",
+        )
+    require_office(actor, found.office)
+    return found
 
 
 def office_for_actor(actor: Actor) -> Office:

@@ -847,6 +847,71 @@ def submit_application(
     return application
 
 
+@action("services.application.file_at_counter")
+def file_at_counter(
+    *,
+    actor: Actor,
+    service: Service,
+    form_data: Mapping[str, Any],
+    relation: str = Relation.SELF,
+    applicant_id: str = "",
+    applicant_name: str = "",
+    applicant_phone: str = "",
+    subject_ids: list[str] | None = None,
+    attachments: list[Any] | None = None,
+    ticket_number: str = "",
+) -> Application:
+    """File a walk-in citizen's application at the counter (channel `counter`),
+    the applicant and subjects chosen from the register by id, and link the
+    queue ticket of today being served: all in one transaction."""
+    from balai.registry.selectors import get_resident
+
+    actor.require_role(*COUNTER_ROLES)
+    ticket = None
+    if ticket_number.strip():
+        from balai.antrian.selectors import ticket_today
+
+        ticket = ticket_today(actor, ticket_number)
+
+    def person(pk: str, what: str) -> Resident:
+        try:
+            return get_resident(actor, pk)
+        except (NotFound, PermissionDenied):
+            raise NotFound(
+                f"{what} tidak ditemukan dalam data kependudukan wilayah Anda.",
+                code="resident_not_found",
+            ) from None
+
+    resident = person(applicant_id, "Pemohon") if applicant_id else None
+    subjects = [person(pk, "Subjek") for pk in subject_ids or []]
+    if resident is not None and not resident.nik:
+        raise BalaiError(
+            "Pemohon belum memiliki NIK; isi namanya sebagai pemohon tidak terdaftar.",
+            code="applicant_without_nik",
+        )
+    application = submit_application(
+        actor=actor,
+        service=service,
+        channel=Channel.COUNTER,
+        form_data=form_data,
+        relation=relation,
+        subjects=[{"nik": r.nik or "", "name": r.name} for r in subjects],
+        attachments=list(attachments or []),
+        applicant={
+            "nik": resident.nik if resident is not None else "",
+            # A registered applicant goes by his name in the register.
+            "name": resident.name if resident is not None else applicant_name,
+            "phone": applicant_phone.strip()
+            or (resident.phone if resident is not None else ""),
+        },
+    )
+    if ticket is not None:
+        from balai.antrian.actions import link_application
+
+        link_application(actor=actor, ticket=ticket, application_id=application.pk)
+    return application
+
+
 def _receipt_items(service: Service, claimed: list[Attachment]) -> list[str]:
     """The papers received, named as the catalogue names them."""
     labels = {r["code"]: r["label"] for r in service.requirements}

@@ -1,6 +1,8 @@
 """Plain forms of the service pages (the service's own fields come from its
 JSON Schema, see `schema.SchemaForm`)."""
 
+import uuid
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -181,3 +183,79 @@ class ServiceEditForm(IdempotentForm):
         super().__init__(*args, **kwargs)
         self.fields["availability"].choices = Availability.choices
         self.fields["responsible_kind"].choices = ResponsibleKind.choices
+
+
+class CounterForm(IdempotentForm):
+    """A walk-in filing at the counter. The people chosen from the register
+    travel as hidden resident ids, the files already uploaded and (on the
+    check-your-answers step) the answers as hidden JSON."""
+
+    applicant = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    subjects = forms.CharField(widget=forms.HiddenInput, required=False)
+    attached = forms.JSONField(widget=forms.HiddenInput, required=False)
+    answers = forms.JSONField(widget=forms.HiddenInput, required=False)
+    relation = forms.ChoiceField(
+        label=_("Hubungan pemohon dengan yang dimohonkan"), choices=Relation.choices
+    )
+    applicant_name = forms.CharField(
+        label=_("Nama pemohon tidak terdaftar"),
+        required=False,
+        max_length=150,
+        help_text=_("Isi hanya bila pemohon tidak ada dalam data kependudukan."),
+    )
+    applicant_phone = forms.RegexField(
+        label=_("Nomor HP pemohon"),
+        regex=r"^\+?\d{8,15}$",
+        required=False,
+        help_text=_("Untuk kabar status lewat SMS. Kosongkan bila tidak ada."),
+        error_messages={"invalid": _("Nomor HP 8 sampai 15 angka.")},
+    )
+    ticket = forms.CharField(
+        label=_("Nomor antrean yang sedang dilayani"),
+        required=False,
+        max_length=8,
+        help_text=_("Contoh A-003. Kosongkan bila tanpa nomor antrean."),
+    )
+
+    def clean_ticket(self) -> str:
+        from balai.antrian.selectors import normalize_ticket_number
+
+        return normalize_ticket_number(self.cleaned_data.get("ticket") or "")
+
+    def clean_subjects(self) -> list[str]:
+        ids = (self.cleaned_data.get("subjects") or "").split()
+        try:
+            return [str(uuid.UUID(i)) for i in ids]
+        except ValueError:
+            raise forms.ValidationError(
+                _("Pilihan penduduk tidak sah. Cari ulang."), code="subjects"
+            ) from None
+
+    def clean_attached(self) -> dict:
+        value = self.cleaned_data.get("attached") or {}
+        if not isinstance(value, dict) or not all(
+            isinstance(v, dict) and v.get("id") for v in value.values()
+        ):
+            raise forms.ValidationError(
+                _("Daftar berkas tidak sah. Unggah ulang berkasnya."), code="attached"
+            )
+        return value
+
+    def clean_answers(self) -> dict:
+        value = self.cleaned_data.get("answers") or {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("Isian formulir tidak sah."), code="answers")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        missing = not data.get("applicant") and not data.get("applicant_name")
+        if missing and "applicant_name" not in self.errors:
+            self.add_error(
+                "applicant_name",
+                _(
+                    "Pilih pemohon dari data kependudukan, atau isi nama "
+                    "pemohon yang tidak terdaftar."
+                ),
+            )
+        return data

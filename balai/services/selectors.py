@@ -365,3 +365,110 @@ def status_mismatches(*, limit: int = 100) -> list[str]:
             if len(bad) >= limit:
                 break
     return bad
+
+
+# --- Counter filing -----------------------------------------------------------
+
+COUNTER_FILING_ROLES = (Role.COUNTER_OFFICER, Role.REGISTRY_OFFICER)
+
+
+def counter_services(*, actor: Actor) -> QuerySet[Service]:
+    """The open services the actor's office takes at its counter: an MPP its
+    own and the regency's, a desa or kelurahan office its own, a regency
+    office those it answers for."""
+    from balai.regions.models import Office, OfficeKind
+    from balai.services.models import Availability, ResponsibleKind
+
+    actor.require_role(*COUNTER_FILING_ROLES)
+    office = Office.objects.filter(pk=actor.office_id).first()
+    if office is None:
+        raise PermissionDenied("Anda tidak sedang bertugas di kantor mana pun.")
+    if office.kind == OfficeKind.MPP:
+        takes = Q(responsible_kind__in=[ResponsibleKind.MPP, ResponsibleKind.REGENCY])
+    elif office.kind in (OfficeKind.DESA, OfficeKind.KELURAHAN):
+        takes = Q(responsible_kind=ResponsibleKind.DESA)
+    else:
+        takes = Q(
+            responsible_kind=ResponsibleKind.REGENCY,
+            responsible_office_code=office.code,
+        )
+    return catalogue().filter(
+        takes, availability__in=[Availability.COUNTER, Availability.BOTH]
+    )
+
+
+def counter_service(*, actor: Actor, code: str) -> Service:
+    service = counter_services(actor=actor).filter(code=code).first()
+    if service is None:
+        raise NotFound(
+            "Layanan ini tidak dilayani di loket kantor Anda.",
+            code="service_not_at_counter",
+        )
+    return service
+
+
+@dataclass
+class Person:
+    """A resident as the counter pages show him: masked NIK, name, desa."""
+
+    id: uuid.UUID
+    name: str
+    nik: str
+    village_name: str
+
+
+@dataclass
+class CounterDesk:
+    """What the counter filing page shows: the chosen applicant and subjects,
+    and a page of register search results (masked NIKs only)."""
+
+    applicant: Person | None = None
+    subjects: list[Person] = field(default_factory=list)
+    results: Any = None
+    search_error: str = ""
+
+
+def _person(actor: Actor, resident_id: Any, what: str) -> Person:
+    from balai.registry.selectors import get_resident, mask_nik
+
+    try:
+        resident = get_resident(actor, resident_id)
+    except (NotFound, PermissionDenied):
+        raise NotFound(
+            f"{what} tidak ditemukan dalam data kependudukan wilayah Anda. Cari ulang.",
+            code="resident_not_found",
+        ) from None
+    return Person(
+        id=resident.pk,
+        name=resident.name,
+        nik=mask_nik(resident.nik),
+        village_name=resident.village.name if resident.village_id else "",
+    )
+
+
+def counter_desk(
+    *,
+    actor: Actor,
+    applicant_id: Any = None,
+    subject_ids: list[Any] | None = None,
+    query: str = "",
+    page: int = 1,
+) -> CounterDesk:
+    """The chosen people (in the actor's scope) and, for a query, the register's
+    search (by NIK, KK number or name; `registry.search.search_residents`)."""
+    from balai.core.errors import BalaiError
+    from balai.registry.search import search_residents
+
+    actor.require_role(*COUNTER_FILING_ROLES)
+    desk = CounterDesk()
+    if applicant_id:
+        desk.applicant = _person(actor, applicant_id, "Pemohon")
+    desk.subjects = [_person(actor, pk, "Subjek") for pk in subject_ids or []]
+    if query.strip():
+        try:
+            desk.results = search_residents(
+                actor, query, status="hidup", page=page, per_page=10
+            )
+        except BalaiError as exc:
+            desk.search_error = exc.message
+    return desk

@@ -21,6 +21,13 @@ urlpatterns = [
     ),
     path("petugas/terlambat/", views.overdue, name="overdue"),
     path("petugas/verifikasi-warga/", views.counter_verify, name="counter-verify"),
+    path("petugas/loket/", views.counter_start, name="counter-start"),
+    path("petugas/loket/<slug:code>/", views.counter_file, name="counter-file"),
+    path(
+        "petugas/loket/<slug:code>/kirim/",
+        views.counter_submit,
+        name="counter-submit",
+    ),
     path("kelola/", views.admin_catalogue, name="admin-catalogue"),
     path("kelola/libur/", views.admin_holidays, name="admin-holidays"),
     path(

@@ -5,15 +5,18 @@ one door to stored files (access checked, never served by the web server)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -40,6 +43,7 @@ from balai.services.api import (
 from balai.services.forms import (
     ApplyForm,
     CodeForm,
+    CounterForm,
     CounterVerifyForm,
     HolidayForm,
     ServiceEditForm,
@@ -452,6 +456,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": Status.choices,
             "today": timezone.localdate(),
+            "can_file_at_counter": actor.has_role(*selectors.COUNTER_FILING_ROLES),
         },
     )
 
@@ -529,6 +534,307 @@ def counter_verify(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Akun warga terverifikasi."))
             return redirect("services:counter-verify")
     return render(request, "services/counter_verify.html", {"form": form})
+
+
+# --- Counter filing (a walk-in citizen) ---------------------------------------
+
+
+@staff_required(*selectors.COUNTER_FILING_ROLES)
+@require_GET
+def counter_start(request: HttpRequest) -> HttpResponse:
+    """Pick the service a walk-in citizen asks for (carrying his queue number)."""
+    actor = request_actor(request)
+    return render(
+        request,
+        "services/counter_start.html",
+        {
+            "services": selectors.counter_services(actor=actor),
+            "ticket": request.GET.get("tiket", "")[:8],
+        },
+    )
+
+
+def _desk_url(code: str, *, applicant: str, subjects: list[str], ticket: str) -> str:
+    params = [("pemohon", applicant)] if applicant else []
+    params += [("subjek", s) for s in subjects]
+    if ticket:
+        params.append(("tiket", ticket))
+    return reverse("services:counter-file", args=[code]) + (
+        "?" + urlencode(params) if params else ""
+    )
+
+
+def _desk_links(service, desk, *, applicant: str, subjects: list[str], ticket: str):
+    """Links that choose or drop a person (GET: nothing is written)."""
+    room = len(subjects) < max(service.max_subjects, 0)
+
+    def url(a: str, s: list[str]) -> str:
+        return _desk_url(service.code, applicant=a, subjects=s, ticket=ticket)
+
+    rows = []
+    for row in desk.results.rows if desk.results else []:
+        pk = str(row.id)
+        rows.append(
+            {
+                "row": row,
+                "as_applicant": url(pk, subjects),
+                "as_subject": url(applicant, [*subjects, pk])
+                if room and pk not in subjects
+                else "",
+            }
+        )
+    return {
+        "rows": rows,
+        "drop_applicant": url("", subjects),
+        "subjects": [
+            {
+                "person": p,
+                "drop": url(applicant, [x for x in subjects if x != str(p.id)]),
+            }
+            for p in desk.subjects
+        ],
+    }
+
+
+def _counter_page(request, actor, service, form, data_form, *, attached, error=None):
+    """The filing page again (after an error): the people, fields and files."""
+    subjects = form.cleaned_data.get("subjects") if form.is_bound else []
+    applicant = form.cleaned_data.get("applicant") if form.is_bound else None
+    return _render_counter_file(
+        request,
+        actor,
+        service,
+        form,
+        data_form,
+        applicant=str(applicant or ""),
+        subjects=subjects or [],
+        attached=attached,
+        error=error,
+        query="",
+    )
+
+
+def _render_counter_file(
+    request,
+    actor,
+    service,
+    form,
+    data_form,
+    *,
+    applicant,
+    subjects,
+    attached,
+    error,
+    query,
+):
+    page = request.GET.get("hal", "1")
+    desk = selectors.counter_desk(
+        actor=actor,
+        applicant_id=applicant or None,
+        subject_ids=subjects,
+        query=query,
+        page=int(page) if page.isdigit() else 1,
+    )
+    ticket = form["ticket"].value() or ""
+    return render(
+        request,
+        "services/counter_file.html",
+        {
+            "service": service,
+            "form": form,
+            "data_form": data_form,
+            "desk": desk,
+            "links": _desk_links(
+                service, desk, applicant=applicant, subjects=subjects, ticket=ticket
+            ),
+            "query": query,
+            "ticket": ticket,
+            "uploads": _upload_requirements(service),
+            "shown": [r for r in service.requirements if r.get("mode") == "show"],
+            "attached": attached,
+            "error": error,
+            "attached_json": json.dumps(attached),
+            "takes_subjects": service.max_subjects > 0,
+        },
+    )
+
+
+@staff_required(*selectors.COUNTER_FILING_ROLES)
+@require_http_methods(["GET", "POST"])
+def counter_file(request: HttpRequest, code: str) -> HttpResponse:
+    """Find the applicant and subjects, fill the service's form, upload the
+    scanned papers; then check the answers (nothing is filed before that)."""
+    actor = request_actor(request)
+    service = selectors.counter_service(actor=actor, code=code)
+    if request.method == "GET":
+        applicant = request.GET.get("pemohon", "")
+        subjects = request.GET.getlist("subjek")
+        ticket = request.GET.get("tiket", "")[:8]
+        form = CounterForm(
+            initial={
+                "applicant": applicant,
+                "subjects": " ".join(subjects),
+                "ticket": ticket,
+                "relation": Relation.SELF,
+            }
+        )
+        data_form = SchemaForm(schema=service.form_schema, prefix="f")
+        return _render_counter_file(
+            request,
+            actor,
+            service,
+            form,
+            data_form,
+            applicant=applicant,
+            subjects=subjects,
+            attached={},
+            error=None,
+            query=request.GET.get("cari", "")[:100],
+        )
+    form = CounterForm(request.POST)
+    editing = "ubah" in request.POST
+    valid = form.is_valid()
+    attached = dict(form.cleaned_data.get("attached") or {})
+    answers = form.cleaned_data.get("answers") or {}
+    if editing:
+        data_form = SchemaForm(schema=service.form_schema, initial=answers, prefix="f")
+        return _counter_page(
+            request, actor, service, form, data_form, attached=attached
+        )
+    data_form = SchemaForm(request.POST, schema=service.form_schema, prefix="f")
+    valid = data_form.is_valid() & valid
+    for req in [*_upload_requirements(service), {"code": "kuasa"}]:
+        upload = request.FILES.get(f"file_{req['code']}")
+        if upload is None:
+            continue
+        try:
+            attachment = actions.upload_attachment(
+                actor=actor,
+                file=upload,
+                kind=AttachmentKind.POWER_OF_ATTORNEY
+                if req["code"] == "kuasa"
+                else AttachmentKind.REQUIREMENT,
+                requirement_code=req["code"],
+                original_name=upload.name or "",
+            )
+        except BalaiError as exc:
+            form.add_error(None, f"{upload.name}: {exc.message}")
+            valid = False
+            continue
+        attached[req["code"]] = {
+            "id": str(attachment.pk),
+            "name": attachment.original_name,
+        }
+    if valid:
+        try:
+            answers = validate_form_data(service.form_schema, data_form.json_data())
+        except BalaiError as exc:
+            data_form.add_schema_errors(exc)
+            valid = False
+    if not valid:
+        return _counter_page(
+            request, actor, service, form, data_form, attached=attached
+        )
+    state = CounterForm(
+        initial={
+            **{k: form.cleaned_data[k] for k in COUNTER_STATE},
+            "subjects": " ".join(form.cleaned_data["subjects"]),
+            "attached": attached,
+            "answers": answers,
+        }
+    )
+    desk = selectors.counter_desk(
+        actor=actor,
+        applicant_id=form.cleaned_data["applicant"],
+        subject_ids=form.cleaned_data["subjects"],
+    )
+    return render(
+        request,
+        "services/counter_review.html",
+        {
+            "service": service,
+            "state": state,
+            "desk": desk,
+            "answers": _answer_rows(service, answers),
+            "relation": Relation(form.cleaned_data["relation"]).label,
+            "applicant_name": form.cleaned_data["applicant_name"],
+            "applicant_phone": form.cleaned_data["applicant_phone"],
+            "ticket": form.cleaned_data["ticket"],
+            "attached": attached,
+        },
+    )
+
+
+def _answer_rows(service, answers: dict) -> list[tuple[str, Any]]:
+    """The answers as the officer reads them back: field titles, choice labels."""
+    props = service.form_schema.get("properties", {})
+    rows = []
+    for key, value in answers.items():
+        spec = props.get(key, {})
+        labels = spec.get("x-enum-labels", {})
+        shown = labels.get(value, value) if isinstance(value, str) else value
+        rows.append((spec.get("title", key), shown))
+    return rows
+
+
+COUNTER_STATE = (
+    "idempotency_key",
+    "applicant",
+    "relation",
+    "applicant_name",
+    "applicant_phone",
+    "ticket",
+)
+
+
+@staff_required(*selectors.COUNTER_FILING_ROLES)
+@require_POST
+def counter_submit(request: HttpRequest, code: str) -> HttpResponse:
+    """File the checked answers (one application even on a double click)."""
+    actor = request_actor(request)
+    service = selectors.counter_service(actor=actor, code=code)
+    form = CounterForm(request.POST)
+    valid = form.is_valid()
+    attached = dict(form.cleaned_data.get("attached") or {})
+    answers = form.cleaned_data.get("answers") or {}
+    data_form = SchemaForm(schema=service.form_schema, initial=answers, prefix="f")
+    if not valid:
+        return _counter_page(
+            request, actor, service, form, data_form, attached=attached
+        )
+    data = form.cleaned_data
+    try:
+        application = actions.file_at_counter(
+            actor=actor,
+            service=service,
+            form_data=answers,
+            relation=data["relation"],
+            applicant_id=str(data["applicant"] or ""),
+            applicant_name=data["applicant_name"],
+            applicant_phone=data["applicant_phone"],
+            subject_ids=data["subjects"],
+            attachments=[a["id"] for a in attached.values()],
+            ticket_number=data["ticket"],
+            idempotency_key=data["idempotency_key"],
+        )
+    except BalaiError as exc:
+        if exc.code == "form_invalid":
+            data_form = SchemaForm(
+                {f"f-{k}": v for k, v in answers.items()},
+                schema=service.form_schema,
+                prefix="f",
+            )
+            data_form.is_valid()
+            data_form.add_schema_errors(exc)
+        return _counter_page(
+            request, actor, service, form, data_form, attached=attached, error=exc
+        )
+    messages.success(
+        request,
+        _("Permohonan %(number)s tercatat. Cetak tanda terimanya untuk pemohon.")
+        % {"number": application.number},
+    )
+    return redirect("services:officer-application", pk=application.pk)
 
 
 # --- Catalogue administration -------------------------------------------------
