@@ -7,6 +7,7 @@ app_name = "registry"
 
 urlpatterns = [
     path("", views.search, name="search"),
+    path("cari/hasil/", views.search_results, name="search-results"),
     # The register's pages: resident, KK, life events, corrections.
     path("warga/<uuid:pk>/", views.resident, name="resident"),
     path(

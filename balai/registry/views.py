@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from balai.accounts.auth import request_actor, staff_required
@@ -83,9 +84,7 @@ def staff_links(actor) -> list[tuple[str, str]]:
 # --- Search, resident, family ------------------------------------------------------
 
 
-@require_GET
-@staff_required(*READ_ROLES)
-def search(request: HttpRequest) -> HttpResponse:
+def _search_context(request: HttpRequest) -> dict[str, Any]:
     actor = request_actor(request)
     form = SearchForm(request.GET or None, actor=actor)
     results = None
@@ -94,11 +93,6 @@ def search(request: HttpRequest) -> HttpResponse:
             results = search_residents(actor, form.cleaned_data["q"], **form.filters())
         except BalaiError as exc:
             form.add_error("q", exc.message)
-    template = (
-        "registry/_results.html"
-        if request.headers.get("HX-Request")
-        else "registry/search.html"
-    )
     query = request.GET.copy()
     query.pop("page", None)
     if results is not None and results.kind in ("nik", "kk"):
@@ -106,16 +100,32 @@ def search(request: HttpRequest) -> HttpResponse:
         query.pop("q", None)
         form.data = form.data.copy()
         form.data["q"] = ""
-    return render(
-        request,
-        template,
-        {
-            "form": form,
-            "results": results,
-            "query": query.urlencode(),
-            "may_record": actor.has_role(*OFFICER_ROLES),
-        },
+    return {
+        "form": form,
+        "results": results,
+        "query": query.urlencode(),
+        "may_record": actor.has_role(*OFFICER_ROLES),
+    }
+
+
+@require_GET
+@staff_required(*READ_ROLES)
+def search(request: HttpRequest) -> HttpResponse:
+    template = (
+        "registry/_results.html"
+        if request.headers.get("HX-Request")
+        else "registry/search.html"
     )
+    return render(request, template, _search_context(request))
+
+
+@never_cache
+@require_GET
+@staff_required(*READ_ROLES)
+def search_results(request: HttpRequest) -> HttpResponse:
+    """The results of `search` alone (and why a query was refused), for the
+    search page's search as you type (static registry/live-search.js)."""
+    return render(request, "registry/_live_results.html", _search_context(request))
 
 
 @require_GET

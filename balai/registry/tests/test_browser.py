@@ -37,3 +37,39 @@ def test_officer_finds_a_resident_with_a_typo_and_opens_him(
     timeline = page.locator("ol.timeline")
     assert "Pendataan (data awal)" in timeline.inner_text()
     assert page.console_errors == []
+
+
+def test_results_appear_while_typing_after_a_pause(page, make_staff, make_resident):
+    make_staff(office="MPP-64.02.06", role="registry_officer", username="reg.ketik")
+    person = make_resident(village="64.02.06.1001", name="Muhammad Rizky Pratama")
+    masked = person.nik[:4] + "********" + person.nik[-4:]
+
+    page.goto(page.balai_url("/akun/masuk/"))
+    page.get_by_label("Nama pengguna").fill("reg.ketik")
+    page.get_by_label("Kata sandi").fill("kata-sandi-uji-123")
+    page.get_by_role("button", name="Masuk", exact=True).click()
+    page.wait_for_url(page.balai_url("/akun/petugas/"))
+
+    page.goto(page.balai_url("/penduduk/"))
+    asked = []
+    page.on(
+        "request",
+        lambda request: (
+            asked.append(request.url) if "/cari/hasil/" in request.url else None
+        ),
+    )
+    box = page.get_by_label("Nama, NIK atau nomor KK")
+    box.press_sequentially("mu", delay=30)
+    page.wait_for_timeout(700)
+    assert asked == []  # fewer than 3 characters: nothing asked
+
+    box.press_sequentially("hamad riski", delay=30)  # no Cari, no Enter
+    row = page.get_by_role("row", name="Muhammad Rizky Pratama")
+    row.wait_for()
+    assert masked in row.inner_text()
+    assert person.nik not in page.locator("#hasil").inner_html()
+    # Asked after the pause, not once per key (two at most if a loaded
+    # machine stalls the typing past the pause once).
+    assert 1 <= len(asked) <= 2
+    assert page.url.startswith(page.balai_url("/penduduk/?q=muhamad+riski"))
+    assert page.console_errors == []

@@ -701,3 +701,60 @@ def test_a_kk_number_another_kk_holds_is_refused(client_as, officer, waiting, pe
     assert f"Nomor KK {KK_NUMBER} sudah terdaftar." in response.content.decode()
     waiting.refresh_from_db()
     assert waiting.family.kk_number is None
+
+
+# --- Search as you type: the results fragment -------------------------------------
+
+
+def test_results_fragment_sends_the_anonymous_to_login(client, person):
+    response = client.get(url("search-results"), {"q": "rizky"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+@pytest.mark.parametrize("role", ["network_operator", "service_admin"])
+def test_results_fragment_refuses_a_wrong_role(client_as, make_staff, person, role):
+    client = client_as(make_staff(office="MPP-64.02.06", role=role))
+    response = client.get(url("search-results"), {"q": "rizky"})
+    assert response.status_code == 403
+    assert "Muhammad Rizky Pratama" not in response.content.decode()
+
+
+def test_results_fragment_is_the_results_alone_with_niks_masked(
+    client_as, officer, person, make_resident
+):
+    make_resident(village=TABANG, name="Muhammad Rizky Tabang")
+    client = client_as(officer)
+    response = client.get(url("search-results"), {"q": "muhamad riski", "page": "1"})
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    html = response.content.decode()
+    assert "<html" not in html
+    assert "<form" not in html
+    assert "Muhammad Rizky Pratama" in html
+    assert "Muhammad Rizky Tabang" not in html
+    assert person.nik[:4] + "********" + person.nik[-4:] in html
+    assert not SIXTEEN_DIGITS.search(html)
+    # By NIK: found, still masked, and the number is not in the pager links.
+    html = client.get(url("search-results"), {"q": person.nik}).content.decode()
+    assert "Muhammad Rizky Pratama" in html
+    assert not SIXTEEN_DIGITS.search(html)
+    assert AccessLog.objects.count() == 0
+
+
+def test_results_fragment_says_why_a_query_is_refused(client_as, officer, person):
+    html = (
+        client_as(officer)
+        .get(url("search-results"), {"q": "6402 0615"})
+        .content.decode()
+    )
+    assert "NIK dan nomor KK terdiri atas 16 angka." in html
+    assert "Muhammad Rizky Pratama" not in html
+
+
+def test_search_page_works_without_javascript_and_offers_it(client_as, officer, person):
+    html = client_as(officer).get(url("search"), {"q": "rizky"}).content.decode()
+    assert f'action="{url("search")}"' in html
+    assert f'data-live-search="{url("search-results")}"' in html
+    assert "registry/live-search.js" in html
+    assert "Muhammad Rizky Pratama" in html
