@@ -10,6 +10,7 @@ urlpatterns = [
     path("otp/", views.otp_verify, name="otp-verify"),
     path("otp/siapkan/", views.otp_setup, name="otp-setup"),
     path("petugas/", views.staff_home, name="staff-home"),
+    path("petugas/kantor/", views.switch_office, name="switch-office"),
     path("warga/", views.citizen_home, name="citizen-home"),
     path(
         "kantor/<str:code>/petugas/",

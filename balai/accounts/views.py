@@ -19,7 +19,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from balai.accounts.actions import STAFF_ADMIN_ROLES, create_posting
-from balai.accounts.auth import request_actor, staff_required
+from balai.accounts.auth import SESSION_OFFICE_KEY, request_actor, staff_required
 from balai.accounts.forms import LoginForm, OtpForm, PostingForm
 from balai.accounts.models import AccountKind, User
 from balai.accounts.selectors import (
@@ -151,17 +151,37 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 @staff_required()
 def staff_home(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
-    postings = active_postings(user=request.user)
+    postings = list(active_postings(user=request.user))
+    offices = list({p.office.code: p.office for p in postings}.values())
     return render(
         request,
         "accounts/staff_home.html",
         {
             "actor": actor,
             "postings": postings,
+            "offices": offices if len(offices) > 1 else [],
             "can_read_roster": actor.has_role(*ROSTER_ROLES),
             "registry_links": registry_links(actor),
         },
     )
+
+
+@staff_required()
+@require_http_methods(["POST"])
+def switch_office(request: HttpRequest) -> HttpResponse:
+    """Act for another of the offices the officer is posted at today."""
+    code = request.POST.get("office", "")
+    offices = {p.office.code: p.office for p in active_postings(user=request.user)}
+    if code not in offices:
+        messages.error(request, _("Anda tidak bertugas di kantor itu hari ini."))
+    else:
+        request.session[SESSION_OFFICE_KEY] = code
+        messages.success(
+            request,
+            _("Anda sekarang bertindak untuk %(office)s.")
+            % {"office": offices[code].name},
+        )
+    return redirect("accounts:staff-home")
 
 
 @login_required

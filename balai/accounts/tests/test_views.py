@@ -380,3 +380,71 @@ def test_the_staff_home_links_only_the_pages_the_role_may_open(
     for name, path in REGISTRY_PAGES.items():
         status = client.get(path).status_code
         assert (status == 200) == (name in expected), (role, path, status)
+
+
+# --- acting for one of several offices ---------------------------------------------
+
+SWITCH_URL = "/akun/petugas/kantor/"
+
+
+@pytest.fixture
+def two_office_officer(make_staff, system_actor):
+    from balai.accounts.actions import create_posting
+
+    user = make_staff(office=TENGGARONG, role="counter_officer")
+    create_posting(
+        actor=system_actor,
+        user=user,
+        office=Office.objects.get(code=TABANG),
+        position="Petugas loket (perbantuan)",
+        role="counter_officer",
+        start_date=datetime.date(2024, 1, 1),
+    )
+    return user
+
+
+def _acting_office(client) -> str:
+    from balai.accounts.auth import SESSION_OFFICE_KEY
+
+    return client.session.get(SESSION_OFFICE_KEY, "")
+
+
+def test_switching_office_needs_a_logged_in_officer(client, citizen):
+    response = client.post(SWITCH_URL, {"office": TABANG})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/akun/masuk/")
+    client.force_login(citizen)
+    assert client.post(SWITCH_URL, {"office": TABANG}).status_code == 403
+    assert _acting_office(client) == ""
+
+
+def test_an_officer_of_two_offices_acts_for_the_one_he_picks(
+    client, two_office_officer
+):
+    from balai.accounts.auth import request_actor
+
+    client.force_login(two_office_officer)
+    home = client.get("/akun/petugas/").content.decode()
+    assert 'name="office"' in home
+    assert f'value="{TABANG}"' in home
+    assert f'value="{TENGGARONG}"' in home
+
+    response = client.post(SWITCH_URL, {"office": TABANG}, follow=True)
+    assert _acting_office(client) == TABANG
+    assert "Anda sekarang bertindak untuk" in response.content.decode()
+    request = response.wsgi_request
+    request._balai_actor = None
+    assert request_actor(request).office_code == TABANG
+
+
+def test_an_office_he_is_not_posted_at_changes_nothing(client, two_office_officer):
+    client.force_login(two_office_officer)
+    client.post(SWITCH_URL, {"office": TABANG})
+    response = client.post(SWITCH_URL, {"office": "DISDUKCAPIL"}, follow=True)
+    assert "Anda tidak bertugas di kantor itu hari ini." in response.content.decode()
+    assert _acting_office(client) == TABANG
+
+
+def test_an_officer_of_one_office_sees_no_switch(client, make_staff):
+    client.force_login(make_staff(office=TENGGARONG, role="counter_officer"))
+    assert 'name="office"' not in client.get("/akun/petugas/").content.decode()
