@@ -426,6 +426,8 @@ class CounterDesk:
     subjects: list[Person] = field(default_factory=list)
     results: Any = None
     search_error: str = ""
+    # People asked for that are not in the actor's scope (or do not exist).
+    problems: list[str] = field(default_factory=list)
 
 
 def _person(actor: Actor, resident_id: Any, what: str) -> Person:
@@ -461,9 +463,17 @@ def counter_desk(
 
     actor.require_role(*COUNTER_FILING_ROLES)
     desk = CounterDesk()
-    if applicant_id:
-        desk.applicant = _person(actor, applicant_id, "Pemohon")
-    desk.subjects = [_person(actor, pk, "Subjek") for pk in subject_ids or []]
+    try:
+        desk.applicant = (
+            _person(actor, applicant_id, "Pemohon") if applicant_id else None
+        )
+    except NotFound as exc:
+        desk.problems.append(exc.message)
+    for pk in subject_ids or []:
+        try:
+            desk.subjects.append(_person(actor, pk, "Subjek"))
+        except NotFound as exc:
+            desk.problems.append(exc.message)
     if query.strip():
         try:
             desk.results = search_residents(

@@ -647,7 +647,10 @@ def _render_counter_file(
             "links": _desk_links(
                 service, desk, applicant=applicant, subjects=subjects, ticket=ticket
             ),
-            "query": query,
+            # A whole number is never written back into a list page.
+            "query": ""
+            if desk.results is not None and desk.results.kind in ("nik", "kk")
+            else query,
             "ticket": ticket,
             "uploads": _upload_requirements(service),
             "shown": [r for r in service.requirements if r.get("mode") == "show"],

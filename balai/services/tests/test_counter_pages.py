@@ -234,3 +234,45 @@ def test_links_from_the_inbox_and_the_queue_console(desk):
     assert START in client.get("/layanan/petugas/").content.decode()
     console = client.get("/antrian/loket/", {"loket": str(desk["counter"].pk)})
     assert f"{START}?tiket=A-001" in console.content.decode()
+
+
+def test_files_for_another_person_chosen_as_subject(desk, resident):
+    child = resident(village=JAHAB, name="Anak Loket")
+    person = desk["person"]
+    client = as_user(desk["officer"])
+    found = client.get(FILE, {"cari": child.nik, "pemohon": str(person.pk)})
+    text = found.content.decode()
+    assert child.nik not in text
+    assert f"subjek={child.pk}" in text
+    chosen = client.get(FILE, {"pemohon": str(person.pk), "subjek": str(child.pk)})
+    assert "Anak Loket" in chosen.content.decode()
+    review = fill(client, person, subjects=str(child.pk), relation="parent", ticket="")
+    response = client.post(SUBMIT, hidden_state(review))
+    assert response.status_code == 302
+    app = Application.objects.get()
+    assert app.relation == "parent"
+    assert app.applicant_resident_id == person.pk
+    assert list(app.subjects.values_list("resident_id", flat=True)) == [child.pk]
+
+
+def test_a_resident_outside_the_office_scope_is_not_found(desk, resident):
+    """An officer of Tenggarong cannot file for a resident of Tabang."""
+    from balai.services.tests.conftest import TABANG_DESA
+
+    stranger = resident(village=TABANG_DESA, name="Warga Tabang")
+    client = as_user(desk["officer"])
+    found = client.get(FILE, {"cari": "Warga Tabang"})
+    assert "<td>Warga Tabang</td>" not in found.content.decode()
+    assert f"pemohon={stranger.pk}" not in found.content.decode()
+    picked = client.get(FILE, {"pemohon": str(stranger.pk)})
+    assert picked.status_code == 200
+    assert "Pemohon tidak ditemukan" in picked.content.decode()
+    assert "Warga Tabang" not in picked.content.decode()
+    state = hidden_state(fill(client, desk["person"]))
+    state["applicant"] = str(stranger.pk)
+    response = client.post(SUBMIT, state)
+    assert response.status_code == 200
+    assert "Pemohon tidak ditemukan dalam data kependudukan wilayah Anda." in (
+        response.content.decode()
+    )
+    assert not Application.objects.exists()
