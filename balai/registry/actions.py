@@ -1770,7 +1770,7 @@ def register_residents_bulk(
     group id and a digest of every row written; see
     docs/decisions/0003-register-projection.md.
     """
-    from balai.registry.bulk import full_row, insert
+    from balai.registry.bulk import full_row, insert, matching
 
     _require_officer(actor, BULK_ROLES)
     entered_on = occurred_on or today()
@@ -1859,23 +1859,18 @@ def register_residents_bulk(
                 niks[nik] = at
             people.append((values, flags, member))
         cleaned.append((address, people))
-    for chunk_start in range(0, len(niks), 5000):
-        chunk = list(niks)[chunk_start : chunk_start + 5000]
-        for nik in Resident.objects.filter(nik__in=chunk).values_list("nik", flat=True):
-            problems.add(
-                _("NIK %(nik)s sudah terdaftar.") % {"nik": nik},
-                field="nik",
-                where=niks[nik],
-            )
-    if kks:
-        for kk in Family.objects.filter(kk_number__in=list(kks)).values_list(
-            "kk_number", flat=True
-        ):
-            problems.add(
-                _("Nomor KK %(kk)s sudah terdaftar.") % {"kk": kk},
-                field="kk_number",
-                where=kks[kk],
-            )
+    for (nik,) in matching(Resident, "nik", list(niks)):
+        problems.add(
+            _("NIK %(nik)s sudah terdaftar.") % {"nik": nik},
+            field="nik",
+            where=niks[nik],
+        )
+    for (kk,) in matching(Family, "kk_number", list(kks)):
+        problems.add(
+            _("Nomor KK %(kk)s sudah terdaftar.") % {"kk": kk},
+            field="kk_number",
+            where=kks[kk],
+        )
     problems.raise_if_any("bulk_invalid")
 
     result = BulkResult(group_id=new_id())

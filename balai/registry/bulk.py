@@ -12,22 +12,37 @@ written beside them:
   rows just copied (``to_jsonb``) instead of in Python. The tests compare the
   stored payloads with `model_payload` of the reloaded rows.
 
+On other databases (SQLite) the rows go in with ``executemany`` of plain
+tuples, each value adapted as the field's ``get_db_prep_save`` would adapt it
+(`_db_adapters`), and the change records beside them as the rows
+`log_changes` writes: same numbering, routing, global sequence at the
+regency, and payload (`model_payload` of the row, made from the row's values
+by `_payload_makers`). No model instance is built: on SQLite that was most of
+the bulk path's time (``bulk_create`` and ``log_changes`` through the ORM).
+`balai/registry/tests/test_bulk.py` compares the stored columns and payloads
+with what ``bulk_create`` and `log_changes` store.
+
 Timestamps written here are whole seconds, so that PostgreSQL's JSON text of a
 timestamp and Python's ``isoformat`` are the same characters.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import operator
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
+from django.utils import timezone
 
-from balai.core.changelog import _reserve, log_changes
+from balai.core.changelog import _reserve
 from balai.core.models import ChangeOp, ChangeRecord
+from balai.core.nodes import REGENCY_NODE
+from balai.core.serialize import json_value
 
 
 def use_copy() -> bool:
@@ -62,11 +77,7 @@ def insert(
     an (office code, region code) pair per row, complete once `rows` is."""
     fields = _columns(model)
     if not use_copy():
-        objs = [model(**row) for row in rows]
-        if objs:
-            model.objects.bulk_create(objs, batch_size=1000)
-            log_changes(objs, op=ChangeOp.UPSERT, routes=routes)
-        return len(objs)
+        return _insert_rows(model, fields, rows, routes)
     get = operator.itemgetter(*[f.attname for f in fields])
     json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
     pk_name = model._meta.pk.attname
@@ -137,6 +148,246 @@ def _changes_from_rows(
         )
         if cursor.rowcount != len(pks):
             raise RuntimeError("change records do not match the rows written")
+
+
+def matching(
+    model: type[models.Model],
+    field: str,
+    values: Sequence[Any],
+    *,
+    also: Sequence[str] = (),
+    chunk: int = 5000,
+) -> list[tuple]:
+    """Return (value, *also) of the rows of `model` whose `field` is one of
+    `values` (the bulk paths' "already in the register?" checks). On
+    PostgreSQL one array parameter per query (``= ANY(%s)``) instead of an
+    ``IN`` list of thousands of placeholders, which psycopg and Django spend
+    more time on than the database does on the query."""
+    if not values:
+        return []
+    names = [field, *also]
+    if not use_copy():
+        out: list[tuple] = []
+        for start in range(0, len(values), chunk):
+            out.extend(
+                model.objects.filter(
+                    **{f"{field}__in": list(values[start : start + chunk])}
+                ).values_list(*names)
+            )
+        return out
+    qn = connection.ops.quote_name
+    meta = model._meta
+    columns = ", ".join(qn(meta.get_field(n).column) for n in names)
+    table, key = qn(meta.db_table), qn(meta.get_field(field).column)
+    sql = f"SELECT {columns} FROM {table} WHERE {key} = ANY(%s)"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(values)])
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+# --- SQLite (any database without COPY): tuples and executemany -----------------
+
+_BATCH = 2000
+
+
+def _target(field: models.Field) -> models.Field:
+    """The field whose type a column stores (a foreign key's target field)."""
+    return field.target_field if field.is_relation else field
+
+
+def _db_adapters(fields: Sequence[models.Field]) -> list[Callable[[Any], Any]]:
+    """Per field, a function turning a row value into what the field's
+    ``get_db_prep_save`` gives for it on this connection. The common types
+    are done directly; a value of another type, and any other field, goes
+    through the field itself."""
+    return [_db_adapter(field) for field in fields]
+
+
+def _db_adapter(field: models.Field) -> Callable[[Any], Any]:
+    ops = connection.ops
+    target = _target(field)
+
+    def slow(value: Any) -> Any:
+        return field.get_db_prep_save(value, connection)
+
+    if isinstance(target, models.UUIDField):
+        if connection.features.has_native_uuid_field:
+            return slow
+
+        def as_uuid(v: Any) -> Any:
+            if v is None:
+                return None
+            return v.hex if v.__class__ is uuid.UUID else slow(v)
+
+        return as_uuid
+    if isinstance(target, models.DateTimeField):
+        # A batch's rows share one timestamp: the last one is remembered.
+        last: list[Any] = [None, None]
+
+        def as_datetime(v: Any) -> Any:
+            if v is None:
+                return None
+            if v is last[0]:
+                return last[1]
+            if v.__class__ is datetime.datetime:
+                last[:] = [v, ops.adapt_datetimefield_value(v)]
+                return last[1]
+            return slow(v)
+
+        return as_datetime
+    if isinstance(target, models.DateField):
+
+        def as_date(v: Any) -> Any:
+            if v is None or v.__class__ is datetime.date:
+                return ops.adapt_datefield_value(v)
+            return slow(v)
+
+        return as_date
+    if isinstance(target, models.JSONField) and not field.is_relation:
+        encoder = field.encoder
+
+        def as_json(v: Any) -> Any:
+            return ops.adapt_json_value(v, encoder)
+
+        return as_json
+    for kind, types in (
+        (models.BooleanField, bool),
+        (models.IntegerField, int),
+        (models.CharField | models.TextField, str),
+    ):
+        if isinstance(target, kind):
+
+            def same(v: Any, types: type = types) -> Any:
+                return v if v is None or v.__class__ is types else slow(v)
+
+            return same
+    return slow
+
+
+def _payload_makers(fields: Sequence[models.Field]) -> list[Callable[[Any], Any]]:
+    """Per field, `json_value` (what `model_payload` applies), done directly
+    for the common types."""
+    out: list[Callable[[Any], Any]] = []
+    for field in fields:
+        target = _target(field)
+        if isinstance(target, models.UUIDField):
+            out.append(lambda v: str(v) if v.__class__ is uuid.UUID else json_value(v))
+        elif isinstance(target, models.DateField):  # and DateTimeField
+            out.append(
+                lambda v: (
+                    v.isoformat()
+                    if v.__class__ in (datetime.date, datetime.datetime)
+                    else json_value(v)
+                )
+            )
+        elif isinstance(target, models.CharField | models.TextField):
+            out.append(lambda v: v if v.__class__ is str else json_value(v))
+        else:
+            out.append(json_value)
+    return out
+
+
+def _insert_rows(
+    model: type[models.Model],
+    fields: list[models.Field],
+    rows: Iterable[dict[str, Any]],
+    routes: Sequence[tuple[str, str]],
+) -> int:
+    """Insert `rows` with ``executemany`` and write their change records, the
+    rows `log_changes` would write for the same objects."""
+    qn = connection.ops.quote_name
+    names = [f.attname for f in fields]
+    get = operator.itemgetter(*names)
+    adapters = list(enumerate(_db_adapters(fields)))
+    makers = list(zip(names, _payload_makers(fields), strict=True))
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - model names
+        qn(model._meta.db_table),
+        ", ".join(qn(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    pk_name = model._meta.pk.attname
+    pks: list[Any] = []
+    payloads: list[str] = []
+    dumps = json.JSONEncoder().encode
+    count = 0
+    with connection.cursor() as cursor:
+        chunk: list[tuple] = []
+        for row in rows:
+            values = get(row)
+            chunk.append(tuple([adapt(values[i]) for i, adapt in adapters]))
+            pks.append(row[pk_name])
+            payloads.append(dumps({name: make(row[name]) for name, make in makers}))
+            if len(chunk) >= _BATCH:
+                cursor.executemany(sql, chunk)
+                count += len(chunk)
+                chunk = []
+        if chunk:
+            cursor.executemany(sql, chunk)
+            count += len(chunk)
+    if count:
+        _log_rows(model, pks, payloads, routes)
+    return count
+
+
+def _log_rows(
+    model: type[models.Model],
+    pks: Sequence[Any],
+    payloads: Sequence[str],
+    routes: Sequence[tuple[str, str]],
+) -> None:
+    """Write the change records `log_changes` writes for these rows (upserts;
+    each payload already JSON text)."""
+    if len(routes) != len(pks):
+        raise RuntimeError("one route per row")
+    epoch, first = _reserve(len(pks))
+    at_regency = settings.BALAI_NODE == REGENCY_NODE
+    fields = [f for f in _columns(ChangeRecord) if not f.primary_key]
+    adapt = dict(zip([f.attname for f in fields], _db_adapters(fields), strict=True))
+    node = adapt["node"](settings.BALAI_NODE)
+    label = model._meta.label_lower
+    op = ChangeOp.UPSERT.value
+    created = adapt["created_at"](timezone.now())
+    qn = connection.ops.quote_name
+    order = [
+        "node",
+        "epoch",
+        "seq",
+        "model",
+        "object_id",
+        "op",
+        "payload",
+        "office_code",
+        "region_code",
+        "created_at",
+        "global_seq",
+    ]
+    if sorted(order) != sorted(f.attname for f in fields):
+        raise RuntimeError("ChangeRecord has other columns than this writer knows")
+    columns = ", ".join(qn(ChangeRecord._meta.get_field(n).column) for n in order)
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - model names
+        qn(ChangeRecord._meta.db_table), columns, ", ".join(["%s"] * len(order))
+    )
+    records = [
+        (
+            node,
+            epoch,
+            first + i,
+            label,
+            str(pk),
+            op,
+            payload,
+            route[0],
+            route[1],
+            created,
+            first + i if at_regency else None,
+        )
+        for i, (pk, payload, route) in enumerate(
+            zip(pks, payloads, routes, strict=True)
+        )
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(records), _BATCH):
+            cursor.executemany(sql, records[start : start + _BATCH])
 
 
 def full_row(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:

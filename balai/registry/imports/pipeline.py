@@ -54,6 +54,7 @@ from balai.registry.actions import (
     clean_person,
     register_residents_bulk,
 )
+from balai.registry.bulk import matching
 from balai.registry.imports import layouts, readers
 from balai.registry.imports.layouts import NOTE, REJECT, Context, Issue, Mapper
 from balai.registry.models import Family, Flag, Resident
@@ -594,21 +595,11 @@ def _register_duplicates(households: list[Household]) -> tuple[set, dict, set]:
     """What of these KKs the register already holds: NIKs, KK numbers (with
     their ids), and (KK, name key, birth date) of people without NIK."""
     niks = [r.nik for h in households for r in h.rows if r.nik]
-    known_niks: set[str] = set()
-    for start in range(0, len(niks), _CHUNK):
-        known_niks.update(
-            Resident.objects.filter(nik__in=niks[start : start + _CHUNK]).values_list(
-                "nik", flat=True
-            )
-        )
+    known_niks = {nik for (nik,) in matching(Resident, "nik", niks, chunk=_CHUNK)}
     kks = [h.kk for h in households]
-    known_kks: dict[str, Any] = {}
-    for start in range(0, len(kks), _CHUNK):
-        known_kks.update(
-            Family.objects.filter(
-                kk_number__in=kks[start : start + _CHUNK]
-            ).values_list("kk_number", "id")
-        )
+    known_kks: dict[str, Any] = dict(
+        matching(Family, "kk_number", kks, also=["id"], chunk=_CHUNK)
+    )
     nameless: set[tuple] = set()
     ids = [known_kks[h.kk] for h in households if h.kk in known_kks]
     if ids:

@@ -1,0 +1,146 @@
+"""balai.registry.bulk: the bulk path stores what the ORM would store.
+
+On SQLite (these tests) the rows go in as tuples with ``executemany`` and the
+change records are written beside them without model instances; here every
+stored column is compared with what the field itself prepares for the
+database (what ``bulk_create`` stores), and every change record with the one
+`log_changes` writes for the same row.
+"""
+
+import datetime
+import uuid
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import connection, transaction
+
+from balai.core.changelog import log_changes
+from balai.core.models import ChangeRecord
+from balai.core.nodes import REGENCY_NODE
+from balai.core.serialize import model_payload
+from balai.registry import bulk
+from balai.registry.actions import register_residents_bulk
+from balai.registry.models import Family, LifeEvent, Resident
+from balai.registry.synthetic import population, villages_from_regions
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def written(system_actor):
+    families = list(population(40, villages=villages_from_regions()[:5], seed=5))
+    result = register_residents_bulk(actor=system_actor, families=families)
+    assert result.residents == 40
+    return result
+
+
+def _stored(model, pk):
+    """The row as SQLite holds it: each value as its SQL literal (``quote``),
+    which shows the storage class too (text, integer, real, NULL)."""
+    qn = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if f.column]
+    columns = ", ".join(f"quote({qn(f.column)})" for f in fields)
+    pk_value = model._meta.pk.get_db_prep_value(pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {qn(model._meta.db_table)} "  # noqa: S608
+            f"WHERE {qn(model._meta.pk.column)} = %s",
+            [pk_value],
+        )
+        return dict(zip([f.attname for f in fields], cursor.fetchone(), strict=True))
+
+
+def _literals(values):
+    """The SQL literals SQLite stores for these parameters."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(["quote(%s)"] * len(values)), list(values))
+        return list(cursor.fetchone())
+
+
+@pytest.mark.parametrize("model", [Resident, Family, LifeEvent])
+def test_rows_are_stored_as_the_fields_prepare_them(written, model):
+    if connection.vendor != "sqlite":
+        pytest.skip("the executemany path is the one without COPY")
+    ids = {
+        Resident: written.resident_ids,
+        Family: written.family_ids,
+        LifeEvent: list(
+            LifeEvent.objects.filter(group_id=written.group_id).values_list(
+                "pk", flat=True
+            )
+        ),
+    }[model]
+    assert ids
+    fields = [f for f in model._meta.concrete_fields if f.column]
+    for obj in model.objects.filter(pk__in=ids):
+        stored = _stored(model, obj.pk)
+        # What bulk_create would store for the object read back.
+        expected = _literals(
+            [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+        )
+        for field, value in zip(fields, expected, strict=True):
+            assert stored[field.attname] == value, (model, field.attname)
+
+
+def test_change_records_are_those_log_changes_writes(written):
+    records = ChangeRecord.objects.filter(model__startswith="registry.").order_by("seq")
+    assert records.count() == 40 + 2 * len(written.family_ids) + 40
+    seqs = [r.seq for r in records]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    for record in records:
+        obj = apps.get_model(record.model).objects.get(pk=record.object_id)
+        with transaction.atomic():
+            (reference,) = log_changes(
+                [obj], routes=[(record.office_code, record.region_code)]
+            )
+            transaction.set_rollback(True)
+        assert record.payload == model_payload(obj) == reference.payload
+        for name in ("node", "epoch", "model", "object_id", "op", "region_code"):
+            assert getattr(record, name) == getattr(reference, name), name
+        assert record.office_code == reference.office_code
+        # The COPY path leaves the regency's global sequence to sync.
+        if settings.BALAI_NODE == REGENCY_NODE and not bulk.use_copy():
+            assert record.global_seq == record.seq
+        else:
+            assert record.global_seq is None
+
+
+def test_adapters_take_other_value_types_through_the_field():
+    if bulk.use_copy():
+        pytest.skip("the adapters serve the executemany path (no COPY)")
+    fields = {f.attname: f for f in Resident._meta.concrete_fields}
+    some = uuid.UUID("01234567-89ab-7def-8123-456789abcdef")
+    cases = [
+        ("id", some),
+        ("id", str(some)),
+        ("birth_date", datetime.date(2000, 2, 29)),
+        ("birth_date", "2000-02-29"),
+        ("created_at", datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)),
+        ("flags", ["nik_periksa"]),
+        ("religion", 1),
+        ("ektp_recorded", True),
+        ("ektp_recorded", 1),
+        ("name", "Aji Raffi"),
+        ("nik", None),
+        ("family_id", None),
+        ("family_id", some),
+    ]
+    for name, value in cases:
+        (adapt,) = bulk._db_adapters([fields[name]])
+        assert adapt(value) == fields[name].get_db_prep_save(value, connection), (
+            name,
+            value,
+        )
+
+
+def test_matching_finds_what_the_register_holds(written):
+    resident = Resident.objects.get(pk=written.resident_ids[0])
+    family = Family.objects.get(pk=written.family_ids[0])
+    assert bulk.matching(Resident, "nik", [resident.nik, "6402000000000000"]) == [
+        (resident.nik,)
+    ]
+    assert bulk.matching(
+        Family, "kk_number", [family.kk_number, "x"], also=["id"], chunk=1
+    ) == [(family.kk_number, family.pk)]
+    assert bulk.matching(Resident, "nik", []) == []
