@@ -29,8 +29,10 @@ from balai.accounts.selectors import (
     staff_user,
     today,
 )
+from balai.antrian.views import staff_links as queue_links
 from balai.core.errors import BalaiError
 from balai.registry.views import staff_links as registry_links
+from balai.services.views import staff_links as service_links
 
 
 class LoginView(auth_views.LoginView):
@@ -161,7 +163,9 @@ def staff_home(request: HttpRequest) -> HttpResponse:
             "postings": postings,
             "offices": offices if len(offices) > 1 else [],
             "can_read_roster": actor.has_role(*ROSTER_ROLES),
-            "registry_links": registry_links(actor),
+            "work_links": (
+                service_links(actor) + queue_links(actor) + registry_links(actor)
+            ),
         },
     )
 

@@ -148,6 +148,16 @@ def _console_response(request: HttpRequest) -> HttpResponse:
     return redirect("antrian:console")
 
 
+def staff_links(actor) -> list[tuple[str, str]]:
+    """Return (address, label) of the queue pages this actor may open."""
+    links: list[tuple[str, str]] = []
+    if actor.has_role(*actions.QUEUE_ROLES):
+        links.append((reverse("antrian:console"), _("Konsol antrean loket")))
+    if actor.has_role(*selectors.STATS_ROLES):
+        links.append((reverse("antrian:stats"), _("Statistik antrean")))
+    return links
+
+
 @never_cache
 @staff_required(*actions.QUEUE_ROLES)
 @require_GET

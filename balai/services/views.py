@@ -71,6 +71,34 @@ OFFICER_ROLES = (
 )
 
 
+OVERDUE_ROLES = (Role.LEADER, Role.AUDITOR, Role.SERVICE_ADMIN, Role.REGISTRAR)
+COUNTER_VERIFY_ROLES = (Role.COUNTER_OFFICER, Role.REGISTRY_OFFICER)
+
+
+def staff_links(actor) -> list[tuple[str, str]]:
+    """Return (address, label) of the service pages this actor may open,
+    each checked against the roles its view demands, for the staff home."""
+    links: list[tuple[str, str]] = []
+    if actor.has_role(*OFFICER_ROLES):
+        links.append((reverse("services:inbox"), _("Permohonan di kantor saya")))
+    if actor.has_role(*selectors.COUNTER_FILING_ROLES):
+        links.append(
+            (reverse("services:counter-start"), _("Ajukan permohonan di loket"))
+        )
+    if actor.has_role(*COUNTER_VERIFY_ROLES):
+        links.append(
+            (reverse("services:counter-verify"), _("Verifikasi akun warga di loket"))
+        )
+    if actor.has_role(*OVERDUE_ROLES):
+        links.append((reverse("services:overdue"), _("Pekerjaan lewat tenggat")))
+    if actor.has_role(Role.SERVICE_ADMIN):
+        links += [
+            (reverse("services:admin-catalogue"), _("Kelola katalog layanan")),
+            (reverse("services:admin-holidays"), _("Hari libur daerah")),
+        ]
+    return links
+
+
 def citizen_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -489,7 +517,7 @@ def officer_application(request: HttpRequest, pk) -> HttpResponse:
     )
 
 
-@staff_required(Role.LEADER, Role.AUDITOR, Role.SERVICE_ADMIN, Role.REGISTRAR)
+@staff_required(*OVERDUE_ROLES)
 @require_GET
 def overdue(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)
@@ -510,7 +538,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(Role.COUNTER_OFFICER, Role.REGISTRY_OFFICER)
+@staff_required(*COUNTER_VERIFY_ROLES)
 @require_http_methods(["GET", "POST"])
 def counter_verify(request: HttpRequest) -> HttpResponse:
     actor = request_actor(request)

@@ -382,6 +382,40 @@ def test_the_staff_home_links_only_the_pages_the_role_may_open(
         assert (status == 200) == (name in expected), (role, path, status)
 
 
+WORK_PAGES = {
+    "inbox": "/layanan/petugas/",
+    "counter": "/layanan/petugas/loket/",
+    "verify": "/layanan/petugas/verifikasi-warga/",
+    "overdue": "/layanan/petugas/terlambat/",
+    "catalogue": "/layanan/kelola/",
+    "holidays": "/layanan/kelola/libur/",
+    "console": "/antrian/loket/",
+    "stats": "/antrian/statistik/",
+}
+
+
+@pytest.mark.parametrize(
+    ("role", "office", "must_see"),
+    [
+        ("counter_officer", TENGGARONG, {"inbox", "counter", "verify", "console"}),
+        ("service_admin", "DISKOMINFO", {"catalogue", "holidays", "overdue"}),
+        ("leader", TENGGARONG, {"overdue"}),
+        ("auditor", "INSPEKTORAT", {"overdue"}),
+    ],
+)
+def test_the_staff_home_links_service_and_queue_pages_the_role_may_open(
+    client, make_staff, role, office, must_see
+):
+    user = make_staff(office=office, role=role)
+    client.force_login(user)
+    html = client.get("/akun/petugas/").content.decode()
+    shown = {name for name, path in WORK_PAGES.items() if f'href="{path}"' in html}
+    assert must_see <= shown
+    for name, path in WORK_PAGES.items():
+        status = client.get(path).status_code
+        assert (status == 200) == (name in shown), (role, path, status)
+
+
 # --- acting for one of several offices ---------------------------------------------
 
 SWITCH_URL = "/akun/petugas/kantor/"
