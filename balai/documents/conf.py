@@ -79,3 +79,13 @@ def max_upload_bytes() -> int:
 
 def max_siak_bytes() -> int:
     return int(_get("BALAI_SIAK_MAX_BYTES", 20 * 1024 * 1024))
+
+
+def revocation_list_check_minutes() -> int:
+    """How often the scheduler checks whether the revocation list is due."""
+    return int(_get("BALAI_REVOCATION_LIST_CHECK_MINUTES", 15))
+
+
+def revocation_list_max_hours() -> int:
+    """A list older than this is signed again even when nothing changed."""
+    return int(_get("BALAI_REVOCATION_LIST_MAX_HOURS", 24))
