@@ -22,8 +22,12 @@ Timed, each as p50/p95/p99 in milliseconds (wall clock; CPU time alongside):
 - batch: `--batch` letters in one `issue_documents` call (one transaction, PDFs
   rendered by `--workers` processes) — target 1,000 in <= 120 s; the estimate
   for issuing them one by one (mean of the issue samples x N) is shown beside.
-The load average is printed: other work on the machine inflates wall times, so
-CPU times are printed too (the batch's includes its render workers').
+The load average is printed at the start and at the end: other work on the
+machine inflates wall times, so CPU times are printed too (the batch's
+includes its render workers'). Baselines beside the QR: the letter's QR as
+made (`payload.make_qr`, mask chosen by `qrmask`) and segno choosing the
+same mask itself. Run it under `flock` on the shared bench lock so two heavy
+runs never overlap.
 """
 
 from __future__ import annotations
@@ -225,6 +229,16 @@ def baselines(issue: Callable[[], object]) -> dict[str, dict[str, float]]:
         timed(lambda: original(captured["html"], **captured["kwargs"]))[0]
         for _ in range(30)
     ]
+    import segno
+
+    from balai.documents import payload
+
+    qr_text = captured["kwargs"]["qr_text"]
+    qr_ms = [timed(lambda: payload.make_qr(qr_text))[0] for _ in range(100)]
+    segno_ms = [
+        timed(lambda: segno.make(qr_text, error="m", boost_error=False, micro=False))[0]
+        for _ in range(100)
+    ]
     key = Ed25519PrivateKey.generate()
     public = key.public_key()
     message = b"x" * 120
@@ -235,6 +249,10 @@ def baselines(issue: Callable[[], object]) -> dict[str, dict[str, float]]:
     ]
     return {
         "weasyprint_render_only": percentiles(render_ms),
+        # The letter's QR as made (mask chosen by balai.documents.qrmask) and
+        # segno choosing the same mask itself.
+        "qr_make": percentiles(qr_ms),
+        "segno_make_auto_mask": percentiles(segno_ms),
         "ed25519_sign": percentiles(sign_ms),
         "ed25519_verify": percentiles(verify_ms),
     }
@@ -265,6 +283,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261112)
     args = parser.parse_args()
 
+    load_start = [round(v, 1) for v in os.getloadavg()]
+    started_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    print(f"start {started_at}, load average {load_start}", file=sys.stderr)
     database = configure(args)
     actor, office = prepare()
     rng = random.Random(args.seed)
@@ -318,7 +339,9 @@ def main() -> None:
     base = baselines(issue)
     results = {
         "date": dt.date.today().isoformat(),
+        "started_at": started_at,
         "machine": machine(),
+        "load_average_start": load_start,
         "load_average": [round(v, 1) for v in os.getloadavg()],
         "database": database,
         "issue_ms": percentiles(issue_wall),

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import segno
 
+from balai.documents import qrmask
 from balai.documents.keys import DOCUMENT_DOMAIN
 
 VERSION = 1
@@ -209,7 +210,7 @@ def fit_name(*, name: str, number: str, office_code: str, prefix: str) -> str:
 
 def make_qr(text: str) -> segno.QRCode:
     """The QR of a payload URL: level M, never a bigger version than 10."""
-    qr = segno.make(text, error=QR_ERROR, boost_error=False, micro=False)
+    qr = qrmask.make(text, error=QR_ERROR)
     if qr.version > MAX_QR_VERSION:
         raise PayloadError("too_big", f"QR versi {qr.version} melebihi versi 10.")
     return qr

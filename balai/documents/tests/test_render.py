@@ -264,3 +264,31 @@ def test_helpers_print_dates_and_nip_the_indonesian_way():
     assert tanggal("1990-01-10") == "10 Januari 1990"
     assert format_nip("197001012000031001") == "19700101 200003 1 001"
     assert format_nip("12") == "12"
+
+
+def test_compiled_letter_templates_are_kept_until_a_file_changes(settings, tmp_path):
+    """Parsed once per batch, not per letter; an edit still counts at once."""
+    from balai.documents import render
+
+    folder = tmp_path / "surat"
+    folder.mkdir()
+    settings.BALAI_LETTER_TEMPLATE_DIR = str(folder)
+    first = render.engine()
+    assert render.engine() is first
+    context = {"subject": {"name": "SITI AMINAH"}, "facts": {}}
+    builtin = render.render_html("pengantar", context)
+    assert "SITI AMINAH" in builtin
+    # A new file in the administrator's folder is used for the next letter.
+    (folder / "pengantar.html").write_text("VERSI SATU {{ subject.name }}")
+    assert render.engine() is not first
+    assert render.render_html("pengantar", context) == "VERSI SATU SITI AMINAH"
+    # So is an edit of it...
+    (folder / "pengantar.html").write_text(
+        "VERSI KEDUA, LEBIH PANJANG {{ subject.name }}"
+    )
+    assert render.render_html("pengantar", context) == (
+        "VERSI KEDUA, LEBIH PANJANG SITI AMINAH"
+    )
+    # ...and its removal.
+    (folder / "pengantar.html").unlink()
+    assert render.render_html("pengantar", context) == builtin
