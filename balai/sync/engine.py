@@ -437,6 +437,15 @@ def _by_object(unit: Unit) -> dict[tuple[str, str], list[Item]]:
 
 
 def _ownership(unit: Unit) -> None:
+    """Refuse changes to records this node may not write: reference data, and
+    records owned by offices it does not serve. A record it held before (its
+    owner moved to another office while the node was offline, e.g. a family
+    moved to another kecamatan or an application handed to Disdukcapil) is
+    OWNERSHIP_MOVED, and so is a new record that stands or falls with it (a
+    life event of that family, a step of that application); anything else
+    is NOT_SERVED (a node set up wrongly)."""
+    unserved: dict[tuple[str, str], tuple[list[Item], dict[str, Any]]] = {}
+    new: list[tuple[list[Item], Item]] = []
     for (label, pk), items in _by_object(unit).items():
         first = next((i for i in items if i.alive), None)
         if first is None:
@@ -457,41 +466,86 @@ def _ownership(unit: Unit) -> None:
         current = unit.current(label, pk)
         if current is not None:
             region = spec.owner(current, unit)
-            if region is None or unit.served(region):
-                continue
-            latest = unit.latest(label, pk)
-            moved = latest is not None and latest.node == unit.node
+            if region is not None and not unit.served(region):
+                unserved[(label, pk)] = (items, current)
+            continue
+        if first.values is not None:
+            new.append((items, first))
+    held = _held_before(unit, list(unserved))
+    moved_groups: dict[Hashable, str] = {}
+    for key, (items, current) in unserved.items():
+        latest = unit.latest(*key)
+        if key in held or (latest is not None and latest.node == unit.node):
             owner_code = _office_code_for_region(unit, current)
+            message = (
+                "Data ini sudah berpindah ke kantor lain"
+                + (f" ({owner_code})" if owner_code else "")
+                + " ketika node tidak tersambung; perubahan dari node ditolak."
+            )
             for item in items:
-                if moved:
-                    unit.refuse(
-                        item,
-                        ConflictKind.OWNERSHIP_MOVED,
-                        "Data ini sudah berpindah ke kantor lain"
-                        + (f" ({owner_code})" if owner_code else "")
-                        + " ketika node tidak tersambung; perubahan dari node "
-                        "ditolak.",
-                    )
-                else:
-                    unit.refuse(
-                        item,
-                        ConflictKind.NOT_SERVED,
-                        f"Node {unit.node} tidak melayani kantor pemilik data ini.",
-                    )
-            continue
-        if first.values is None:
-            continue
+                unit.refuse(item, ConflictKind.OWNERSHIP_MOVED, message)
+                for group in _group_keys(item)[1:]:
+                    moved_groups.setdefault(group, message)
+        else:
+            for item in items:
+                unit.refuse(
+                    item,
+                    ConflictKind.NOT_SERVED,
+                    f"Node {unit.node} tidak melayani kantor pemilik data ini.",
+                )
+    for items, first in new:
+        spec = first.spec
+        assert spec is not None
+        assert spec.owner is not None
+        assert first.values is not None
         regions = list(spec.creators(first.values, unit)) if spec.creators else []
         if not regions:
             owner = spec.owner(first.values, unit)
             regions = [owner] if owner is not None else []
-        if regions and not any(unit.served(r) for r in regions):
-            for item in items:
+        if not regions or any(unit.served(r) for r in regions):
+            continue
+        moved = next(
+            (
+                moved_groups[g]
+                for item in items
+                for g in _group_keys(item)[1:]
+                if g in moved_groups
+            ),
+            None,
+        )
+        for item in items:
+            if moved is not None:
+                unit.refuse(item, ConflictKind.OWNERSHIP_MOVED, moved)
+            else:
                 unit.refuse(
                     item,
                     ConflictKind.NOT_SERVED,
                     f"Node {unit.node} tidak melayani kantor pemilik data baru ini.",
                 )
+
+
+def _held_before(unit: Unit, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The records among `keys` this node held before: one of their changes
+    was the node's own or was routed to it."""
+    if not keys:
+        return set()
+    from balai.sync.routing import NodeRoute
+
+    routed = NodeRoute(unit.node).own_q() | models.Q(node=unit.node)
+    by_model: dict[str, list[str]] = defaultdict(list)
+    for label, pk in keys:
+        by_model[label].append(pk)
+    found: set[tuple[str, str]] = set()
+    for label, pks in by_model.items():
+        for chunk in _chunks(sorted(pks), 1000):
+            found.update(
+                (label, oid)
+                for oid in ChangeRecord.objects.filter(model=label, object_id__in=chunk)
+                .filter(routed)
+                .values_list("object_id", flat=True)
+                .distinct()
+            )
+    return found
 
 
 def _office_code_for_region(unit: Unit, row: dict[str, Any]) -> str:

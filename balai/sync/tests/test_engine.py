@@ -354,3 +354,74 @@ def test_changes_still_waiting_when_a_node_restores_become_conflicts(
     orphan = Conflict.objects.get(epoch=1, seq=1)
     assert orphan.kind == ConflictKind.MISSING_REFERENCE
     assert "dipulihkan dari cadangan" in orphan.message
+
+
+def test_a_record_whose_ownership_moved_while_offline_is_refused_as_moved(
+    sync_node, push, officer, make_staff, actor_of, make_resident
+):
+    from balai.regions.models import Office
+    from balai.registry.actions import Address, move_within, register_residents_bulk
+    from balai.registry.models import Family, Resident
+    from balai.sync import selectors
+
+    resident = make_resident(village=TABANG)
+    family = resident.family
+    # Offline, the node moves the family to another RT of Tabang...
+    sync_node.capture(
+        move_within,
+        actor=officer,
+        mode="family",
+        occurred_on=datetime.date.today(),
+        family=family,
+        address=Address(village=TABANG, rt="009"),
+    )
+    moved_changes = sync_node.seq
+    # ...and registers a new family, which has nothing to do with it.
+    new = sync_node.capture(
+        register_residents_bulk, actor=officer, families=[_family_input()]
+    )
+    # Meanwhile Disdukcapil moves the same family to Tenggarong: its owning
+    # office is now the MPP of another kecamatan.
+    registrar = actor_of(make_staff(office="DISDUKCAPIL", role="registrar"))
+    move_within(
+        actor=registrar,
+        mode="family",
+        occurred_on=datetime.date.today(),
+        family=family,
+        address=Address(village=TENGGARONG, rt="004"),
+    )
+    before = {
+        "family": model_payload(Family.objects.get(pk=family.pk)),
+        "resident": model_payload(Resident.objects.get(pk=resident.pk)),
+    }
+    answer = push(sync_node.batch())
+
+    # The node's move is refused, record by record, as "ownership moved".
+    refused = [c for c in answer["conflicts"] if c["seq"] <= moved_changes]
+    assert {(c["model"], c["object_id"]) for c in refused} >= {
+        ("registry.family", str(family.pk)),
+        ("registry.resident", str(resident.pk)),
+    }
+    assert len(refused) == moved_changes
+    assert {c["kind"] for c in answer["conflicts"]} == {ConflictKind.OWNERSHIP_MOVED}
+    tenggarong = Office.objects.get(region_id="64.02.06", kind="mpp").code
+    for conflict in refused:
+        assert "berpindah ke kantor lain" in conflict["message"]
+        assert tenggarong in conflict["message"]
+        assert conflict["advice"].startswith("Data ini kini dikelola kantor lain")
+        assert "hubungi kantor tersebut" in conflict["advice"]
+        assert conflict["status"] == ConflictStatus.OPEN
+    family_conflict = next(c for c in refused if c["model"] == "registry.family")
+    assert family_conflict["payload"]["rt"] == "009"  # the node's version, kept
+    assert family_conflict["state"]["row"]["village_id"] == TENGGARONG
+    # The regency's records are as Disdukcapil left them.
+    assert model_payload(Family.objects.get(pk=family.pk)) == before["family"]
+    assert model_payload(Resident.objects.get(pk=resident.pk)) == before["resident"]
+    # The rest of the batch applied.
+    assert answer["accepted"] == sync_node.seq - moved_changes
+    assert answer["acked"]["seq"] == sync_node.seq
+    assert Resident.objects.filter(pk=new.resident_ids[0], rt="001").exists()
+    # Listed on the registrar's conflicts page (and sent back to the node).
+    listed = selectors.conflicts(actor=registrar)
+    assert {c.kind for c in listed} == {ConflictKind.OWNERSHIP_MOVED}
+    assert listed.count() == moved_changes
