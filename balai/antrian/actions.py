@@ -14,24 +14,37 @@ compare-and-set claim is the last word, so a ticket is never called twice.
 from __future__ import annotations
 
 import datetime
+import logging
 import re
+import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, Max, Q, Value, When
 from django.utils import timezone
 
-from balai.antrian import workflow
-from balai.antrian.models import Counter, QueueLane, Ticket, TicketEvent, TicketSource
+from balai.antrian import slots, workflow
+from balai.antrian.models import (
+    ACTIVE_APPOINTMENT,
+    Appointment,
+    AppointmentSettings,
+    AppointmentStatus,
+    Counter,
+    QueueLane,
+    Ticket,
+    TicketEvent,
+    TicketSource,
+)
 from balai.antrian.workflow import TicketEventKind as E
 from balai.antrian.workflow import TicketStatus as S
-from balai.audit.actions import record_many
+from balai.audit.actions import record, record_many
 from balai.core.actions import action
 from balai.core.actors import Actor
-from balai.core.errors import BalaiError, Conflict, NotFound
+from balai.core.errors import BalaiError, Conflict, NotFound, PermissionDenied
 from balai.regions.models import Office, OfficeKind
 
 # Roles that work a counter.
@@ -289,8 +302,18 @@ def _append(
 
 
 @action("antrian.ticket.take")
-def take_ticket(*, actor: Actor, lane: QueueLane) -> Ticket:
-    """Take the next number of a lane today (WITA), at the kiosk or from an officer."""
+def take_ticket(
+    *,
+    actor: Actor,
+    lane: QueueLane,
+    appointment_code: str = "",
+    application_id: uuid.UUID | None = None,
+) -> Ticket:
+    """Take the next number of a lane today (WITA), at the kiosk or from an officer.
+
+    `appointment_code` marks a ticket made by an appointment's check-in (source
+    `booking`, the code in the issue event), `application_id` the application
+    it serves."""
     lane = QueueLane.objects.select_related("office").get(pk=lane.pk)
     office = lane.office
     is_kiosk = KIOSK_ROLE in actor.roles
@@ -328,16 +351,33 @@ def take_ticket(*, actor: Actor, lane: QueueLane) -> Ticket:
         number=f"{lane.prefix}-{seq:03d}",
         is_priority=lane.is_priority,
         status=workflow.next_status(E.ISSUED, None),
-        source=TicketSource.KIOSK if is_kiosk else TicketSource.OFFICER,
+        source=(
+            TicketSource.BOOKING
+            if appointment_code
+            else TicketSource.KIOSK
+            if is_kiosk
+            else TicketSource.OFFICER
+        ),
         issued_at=now,
+        application_id=application_id,
     )
     event = _append(
-        ticket, E.ISSUED, actor=actor, frm=None, to=S.WAITING, at=now, lane=lane
+        ticket,
+        E.ISSUED,
+        actor=actor,
+        frm=None,
+        to=S.WAITING,
+        at=now,
+        lane=lane,
+        note=f"janji temu {appointment_code}" if appointment_code else "",
     )
     record_many(
         actor=actor,
         targets=[ticket, event],
-        details=[{"number": ticket.number, "lane": lane.code}, {"kind": E.ISSUED}],
+        details=[
+            {"number": ticket.number, "lane": lane.code, "source": ticket.source},
+            {"kind": E.ISSUED},
+        ],
     )
     return ticket
 
@@ -642,6 +682,424 @@ def link_application(
     )
 
 
+# --- Appointments (janji temu) -----------------------------------------------------
+
+# Booking codes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B, so a code read aloud or typed
+# at the kiosk is not mistaken.
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+CODE_LENGTH = 6
+APPOINTMENT_TEMPLATE = "janji_temu_dibuat"
+
+log = logging.getLogger("balai.antrian")
+
+
+def _citizen(actor: Actor) -> Any:
+    """The verified citizen account behind the actor."""
+    from balai.accounts.models import AccountKind, User
+
+    if not actor.is_citizen or actor.user_id is None:
+        raise PermissionDenied("Janji temu dibuat dari akun warga.")
+    user = User.objects.filter(
+        pk=actor.user_id, kind=AccountKind.CITIZEN, is_active=True
+    ).first()
+    if user is None:
+        raise PermissionDenied("Janji temu dibuat dari akun warga.")
+    if not user.is_verified_citizen:
+        raise PermissionDenied(
+            "Akun Anda belum terverifikasi. Verifikasi identitas Anda terlebih "
+            "dahulu (di loket MPP atau dengan kode yang dikirim ke ponsel Anda) "
+            "sebelum membuat janji temu.",
+            code="citizen_unverified",
+        )
+    return user
+
+
+def _citizen_application(actor: Actor, application_id: Any) -> tuple[uuid.UUID, str]:
+    """The citizen's own application (id, label); services is read lazily
+    because it imports this app."""
+    from balai.services.selectors import application_for
+
+    try:
+        app = application_for(actor, application_id)
+    except NotFound:
+        raise BalaiError(
+            "Permohonan yang dipilih tidak ditemukan di akun Anda.",
+            code="application_not_found",
+        ) from None
+    return app.pk, f"{app.service.name} ({app.number})"[:200]
+
+
+def _appointment_office(office: Office) -> Office:
+    found = Office.objects.filter(
+        pk=office.pk, kind=OfficeKind.MPP, is_active=True
+    ).first()
+    if found is None:
+        raise NotFound(
+            "Mal Pelayanan Publik ini tidak ditemukan.", code="office_not_found"
+        )
+    return found
+
+
+def _taken_places(lane: QueueLane, starts_at: datetime.datetime) -> set[int]:
+    """Places of a slot held by active bookings."""
+    return set(
+        Appointment.objects.filter(lane=lane, starts_at=starts_at)
+        .filter(ACTIVE_APPOINTMENT)
+        .values_list("place", flat=True)
+    )
+
+
+def _new_code(office: Office) -> str:
+    for _attempt in range(20):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not Appointment.objects.filter(office=office, code=code).exists():
+            return code
+    raise Conflict(
+        "Kode janji temu tidak dapat dibuat. Coba lagi.", code="code_exhausted"
+    )
+
+
+def _slot_full(starts_at: datetime.datetime) -> Conflict:
+    return Conflict(
+        f"Slot pukul {slots.fmt_time(starts_at)} sudah penuh. Pilih jam lain.",
+        code="slot_full",
+    )
+
+
+def _one_per_day(existing: Appointment) -> Conflict:
+    return Conflict(
+        "Anda sudah memiliki janji temu pada tanggal ini "
+        f"(kode {existing.code}, pukul {slots.fmt_time(existing.starts_at)}). "
+        "Batalkan dulu bila ingin mengganti jadwal.",
+        code="appointment_one_per_day",
+        extra={"appointment": str(existing.pk)},
+    )
+
+
+def _active_of_day(citizen_id: Any, day: datetime.date) -> Appointment | None:
+    return (
+        Appointment.objects.filter(citizen_id=citizen_id, day=day)
+        .filter(ACTIVE_APPOINTMENT)
+        .first()
+    )
+
+
+@action("antrian.appointment.configure")
+def configure_appointments(
+    *,
+    actor: Actor,
+    office: Office,
+    is_enabled: bool,
+    slot_minutes: int,
+    capacity: int,
+    days_ahead: int,
+) -> AppointmentSettings:
+    """Set how an MPP offers appointments (service administrators)."""
+    actor.require_role(*SETUP_ROLES)
+    office = _appointment_office(office)
+    actor.require_covers(office.region_id)
+    for value, (low, high), what in (
+        (slot_minutes, slots.SLOT_MINUTES_RANGE, "Lama satu slot (menit)"),
+        (capacity, slots.CAPACITY_RANGE, "Kuota per slot"),
+        (days_ahead, slots.DAYS_AHEAD_RANGE, "Batas hari pemesanan"),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise BalaiError(f"{what} harus bilangan bulat.", code="settings_invalid")
+        if not low <= value <= high:
+            raise BalaiError(
+                f"{what} harus antara {low} dan {high}.", code="settings_out_of_range"
+            )
+    conf = slots.settings_for(office)
+    conf.is_enabled = bool(is_enabled)
+    conf.slot_minutes, conf.capacity, conf.days_ahead = (
+        slot_minutes,
+        capacity,
+        days_ahead,
+    )
+    conf.save()
+    record(
+        actor=actor,
+        target=conf,
+        details={
+            "office": office.code,
+            "enabled": conf.is_enabled,
+            "slot_minutes": slot_minutes,
+            "capacity": capacity,
+            "days_ahead": days_ahead,
+        },
+    )
+    return conf
+
+
+@action("antrian.appointment.book")
+def book_appointment(
+    *,
+    actor: Actor,
+    office: Office,
+    lane: QueueLane,
+    starts_at: datetime.datetime,
+    application_id: uuid.UUID | str | None = None,
+) -> Appointment:
+    """Book a place in a slot for the logged-in, verified citizen.
+
+    One active booking per citizen per day; a slot holds `capacity` places
+    per lane. Places are counted under a lock on the lane row (PostgreSQL;
+    SQLite's IMMEDIATE transaction serialises writers anyway) and each booking
+    holds a numbered place that is unique per slot among active bookings, so
+    two citizens racing for the last place cannot both get it."""
+    user = _citizen(actor)
+    office = _appointment_office(office)
+    conf = slots.settings_for(office)
+    if not conf.is_enabled:
+        raise BalaiError(
+            f"{office.name} belum menerima janji temu.", code="appointments_disabled"
+        )
+    lane = slots.bookable_lanes(office).filter(pk=getattr(lane, "pk", None)).first()
+    if lane is None:
+        raise BalaiError(
+            "Jenis layanan (jalur) yang dipilih tidak tersedia untuk janji temu di "
+            "kantor ini.",
+            code="lane_not_bookable",
+        )
+    if not isinstance(starts_at, datetime.datetime) or timezone.is_naive(starts_at):
+        raise BalaiError("Waktu janji temu tidak valid.", code="slot_invalid")
+    now = timezone.now()
+    day = timezone.localdate(starts_at)
+    first, last = slots.booking_window(conf, now)
+    if not first <= day <= last:
+        raise BalaiError(
+            f"Janji temu dapat dibuat untuk hari ini sampai {conf.days_ahead} hari "
+            "ke depan.",
+            code="day_out_of_window",
+        )
+    if not slots.is_working_day(office, day):
+        raise BalaiError(
+            "Tanggal yang dipilih bukan hari kerja (akhir pekan atau hari libur).",
+            code="not_working_day",
+        )
+    times = dict(slots.slot_times(office, day, conf.slot_minutes))
+    if starts_at not in times:
+        raise BalaiError(
+            "Jam yang dipilih bukan slot janji temu kantor ini.", code="slot_invalid"
+        )
+    if starts_at <= now:
+        raise BalaiError("Slot ini sudah lewat. Pilih jam lain.", code="slot_past")
+    app_id, purpose = (None, "")
+    if application_id not in (None, ""):
+        app_id, purpose = _citizen_application(actor, application_id)
+    existing = _active_of_day(user.pk, day)
+    if existing is not None:
+        raise _one_per_day(existing)
+    # One booking at a time per lane (PostgreSQL; SQLite writers are serial).
+    QueueLane.objects.select_for_update().filter(pk=lane.pk).first()
+    code = _new_code(office)
+    appointment = None
+    for _attempt in range(3):
+        taken = _taken_places(lane, starts_at)
+        free = [p for p in range(1, conf.capacity + 1) if p not in taken]
+        if not free:
+            raise _slot_full(starts_at)
+        try:
+            with transaction.atomic():
+                appointment = Appointment.objects.create(
+                    office=office,
+                    lane=lane,
+                    day=day,
+                    starts_at=starts_at,
+                    ends_at=times[starts_at],
+                    place=free[0],
+                    code=code,
+                    citizen_id=user.pk,
+                    citizen_name=user.display_name[:150],
+                    application_id=app_id,
+                    purpose=purpose,
+                )
+            break
+        except IntegrityError:
+            # Someone took the place (or the citizen's day) between our read
+            # and our write: the constraint refused it; look again.
+            existing = _active_of_day(user.pk, day)
+            if existing is not None:
+                raise _one_per_day(existing) from None
+    if appointment is None:
+        raise _slot_full(starts_at)
+    record(
+        actor=actor,
+        target=appointment,
+        details={
+            "code": appointment.code,
+            "office": office.code,
+            "lane": lane.code,
+            "starts_at": appointment.starts_at.isoformat(),
+            "place": appointment.place,
+            "application": str(app_id) if app_id else "",
+        },
+    )
+    _send_booking_message(actor, user, appointment)
+    return appointment
+
+
+def _send_booking_message(actor: Actor, user: Any, appointment: Appointment) -> None:
+    """The booking code through the outbox (sent after commit), to the
+    citizen's phone and e-mail as he has them; best effort: a missing
+    template never refuses the booking (the code is shown on the page)."""
+    from django.apps import apps
+
+    if not apps.is_installed("balai.notify"):
+        log.warning("outbox absent; appointment code not sent")
+        return
+    from balai.notify.actions import queue_message
+
+    context = {
+        "kode": appointment.code,
+        "kantor": appointment.office.name,
+        "layanan": appointment.purpose or appointment.lane.name,
+        "waktu": slots.fmt_when(appointment.starts_at),
+    }
+    for address in (user.phone, user.email):
+        if not address:
+            continue
+        try:
+            queue_message(
+                actor=actor,
+                template=APPOINTMENT_TEMPLATE,
+                recipient=address,
+                context=context,
+            )
+        except BalaiError as exc:
+            log.warning("appointment message not queued: %s", exc.message)
+
+
+def _own_appointment(actor: Actor, appointment: Appointment | uuid.UUID | str):
+    if not actor.is_citizen:
+        raise PermissionDenied("Janji temu dibatalkan dari akun warga pemiliknya.")
+    pk = appointment.pk if isinstance(appointment, Appointment) else appointment
+    try:
+        pk = uuid.UUID(str(pk))
+    except ValueError:
+        pk = None
+    found = (
+        Appointment.objects.select_for_update()
+        .filter(pk=pk, citizen_id=actor.user_id)
+        .first()
+        if pk
+        else None
+    )
+    if found is None:
+        raise NotFound("Janji temu tidak ditemukan.", code="appointment_not_found")
+    return found
+
+
+@action("antrian.appointment.cancel")
+def cancel_appointment(
+    *, actor: Actor, appointment: Appointment | uuid.UUID | str
+) -> Appointment:
+    """The citizen cancels his booking before the slot starts; the place is
+    free again. Cancelling a cancelled booking changes nothing."""
+    current = _own_appointment(actor, appointment)
+    if current.status == AppointmentStatus.CANCELLED:
+        return current
+    if current.status == AppointmentStatus.CHECKED_IN:
+        raise Conflict(
+            "Anda sudah hadir untuk janji temu ini; janji temu tidak dapat "
+            "dibatalkan lagi.",
+            code="appointment_checked_in",
+        )
+    now = timezone.now()
+    if now >= current.starts_at:
+        raise BalaiError(
+            "Janji temu yang waktunya sudah tiba tidak dapat dibatalkan.",
+            code="appointment_started",
+        )
+    current.status = AppointmentStatus.CANCELLED
+    current.cancelled_at = now
+    current.save(update_fields=["status", "cancelled_at", "updated_at"])
+    record(actor=actor, target=current, details={"code": current.code})
+    return current
+
+
+def normalize_code(raw: str) -> str:
+    """` k7m-p3q ` -> `K7MP3Q`."""
+    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+
+
+@action("antrian.appointment.check_in")
+def check_in_appointment(*, actor: Actor, office: Office, code: str) -> Appointment:
+    """At arrival (kiosk or officer of the office): the booking code becomes a
+    queue ticket in the booking's lane, marked as coming from the booking and
+    linked to its application. From 30 minutes before the slot to 15 minutes
+    after its start. A second check-in gives the same ticket."""
+    if KIOSK_ROLE in actor.roles:
+        if actor.office_code != office.code:
+            raise NotFound("Antrean kantor ini tidak ditemukan.")
+    else:
+        require_office(actor, office)
+    text = normalize_code(code)
+    if len(text) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in text):
+        raise BalaiError(
+            f"Kode janji temu terdiri dari {CODE_LENGTH} huruf dan angka, seperti "
+            "yang tertera di pesan janji temu (misalnya K7MP3Q).",
+            code="appointment_code_invalid",
+        )
+    current = (
+        Appointment.objects.select_for_update().filter(office=office, code=text).first()
+    )
+    if current is None:
+        raise NotFound(
+            f"Kode janji temu {text} tidak ditemukan di kantor ini.",
+            code="appointment_not_found",
+        )
+    if current.status == AppointmentStatus.CHECKED_IN:
+        return current
+    if current.status == AppointmentStatus.CANCELLED:
+        raise Conflict(
+            f"Janji temu {text} sudah dibatalkan. Silakan ambil nomor antrean biasa.",
+            code="appointment_cancelled",
+        )
+    now = timezone.now()
+    opens = current.starts_at - slots.CHECKIN_EARLY
+    closes = current.starts_at + slots.CHECKIN_LATE
+    if now < opens:
+        raise BalaiError(
+            f"Terlalu awal: janji temu {text} dijadwalkan "
+            f"{slots.fmt_when(current.starts_at)}. Kedatangan dapat dicatat mulai "
+            f"pukul {slots.fmt_time(opens)} pada hari itu.",
+            code="checkin_too_early",
+        )
+    if now > closes:
+        raise BalaiError(
+            f"Terlambat: batas kedatangan janji temu {text} adalah pukul "
+            f"{slots.fmt_time(closes)} ({slots.fmt_when(current.starts_at)}). "
+            "Silakan ambil nomor antrean biasa di anjungan.",
+            code="checkin_too_late",
+        )
+    ticket = take_ticket(
+        actor=actor,
+        lane=current.lane,
+        appointment_code=current.code,
+        application_id=current.application_id,
+    )
+    current.status = AppointmentStatus.CHECKED_IN
+    current.ticket = ticket
+    current.checked_in_at = now
+    current.checked_in_by = actor.username[:150]
+    current.save(
+        update_fields=[
+            "status",
+            "ticket",
+            "checked_in_at",
+            "checked_in_by",
+            "updated_at",
+        ]
+    )
+    record(
+        actor=actor,
+        target=current,
+        details={"code": current.code, "ticket": ticket.number},
+    )
+    return current
+
+
 def active_ticket(counter: Counter, day: datetime.date | None = None) -> Ticket | None:
     """The ticket a counter is calling or serving now."""
     return (
@@ -664,7 +1122,11 @@ def status_from_events(ticket: Ticket) -> str | None:
 
 __all__: Sequence[str] = (
     "DEFAULT_LAYOUT",
+    "book_appointment",
     "call_next",
+    "cancel_appointment",
+    "check_in_appointment",
+    "configure_appointments",
     "ensure_queue_setup",
     "finish",
     "kiosk_actor",

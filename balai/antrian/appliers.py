@@ -1,5 +1,6 @@
 """How the counter queue syncs (balai.sync): lanes, counters, tickets and
-their events belong to the MPP's office, written by the node serving it.
+their events, appointment settings and appointments belong to the MPP's
+office, written by the node serving it.
 
 A ticket number already taken at the regency for the same lane and day (a
 node restored from a backup handed out the same numbers again) is given the
@@ -74,5 +75,16 @@ SPECS = [
         owner=_event_owner,
         creators=lambda v, unit: _ticket_regions(unit, v["ticket_id"]),
         group_keys=lambda v: [("ticket", str(v["ticket_id"]))],
+    ),
+    ModelSpec("antrian.appointmentsettings", kind=OWNED, owner=_office),
+    # After tickets: a checked-in appointment points at its ticket, and the
+    # two travel together.
+    ModelSpec(
+        "antrian.appointment",
+        kind=OWNED,
+        owner=_office,
+        group_keys=lambda v: (
+            [("ticket", str(v["ticket_id"]))] if v.get("ticket_id") else []
+        ),
     ),
 ]

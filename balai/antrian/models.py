@@ -1,4 +1,5 @@
-"""The counter queue of an MPP: lanes, counters (loket), tickets and their events."""
+"""The counter queue of an MPP: lanes, counters (loket), tickets and their events,
+and appointments (janji temu) that check into the queue on arrival."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -86,6 +87,7 @@ class Counter(TimestampedModel):
 class TicketSource(models.TextChoices):
     KIOSK = "kiosk", _("anjungan")
     OFFICER = "officer", _("petugas")
+    BOOKING = "booking", _("janji temu")
 
 
 class Ticket(TimestampedModel):
@@ -222,3 +224,144 @@ class TicketEvent(models.Model):
     def sync_route(self) -> tuple[str, str]:
         office = self.ticket.office
         return office.code, office.region_id
+
+
+# --- Appointments (janji temu) ------------------------------------------------------
+
+
+class AppointmentSettings(TimestampedModel):
+    """How an MPP offers appointments: slot length, places per slot and lane,
+    how far ahead. An office without a row uses the defaults."""
+
+    office = models.OneToOneField(
+        "regions.Office",
+        verbose_name=_("kantor"),
+        on_delete=models.PROTECT,
+        related_name="appointment_settings",
+    )
+    is_enabled = models.BooleanField(_("menerima janji temu"), default=True)
+    slot_minutes = models.PositiveSmallIntegerField(
+        _("lama satu slot (menit)"), default=30
+    )
+    capacity = models.PositiveSmallIntegerField(
+        _("kuota per slot per jalur"), default=4
+    )
+    days_ahead = models.PositiveSmallIntegerField(
+        _("dapat dipesan sampai (hari ke depan)"), default=14
+    )
+
+    class Meta:
+        verbose_name = _("pengaturan janji temu")
+        verbose_name_plural = _("pengaturan janji temu")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(slot_minutes__gte=5, slot_minutes__lte=240),
+                name="antrian_appt_settings_slot_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(capacity__gte=1, capacity__lte=100),
+                name="antrian_appt_settings_capacity_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(days_ahead__gte=1, days_ahead__lte=90),
+                name="antrian_appt_settings_days_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}: {self.slot_minutes} min × {self.capacity}"
+
+    def sync_route(self) -> tuple[str, str]:
+        return self.office.code, self.office.region_id
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", _("terjadwal")
+    CHECKED_IN = "checked_in", _("sudah hadir")
+    CANCELLED = "cancelled", _("dibatalkan")
+
+
+# A booking that holds a place in its slot (and the citizen's one of the day).
+ACTIVE_APPOINTMENT = models.Q(status__in=["booked", "checked_in"])
+
+
+class Appointment(TimestampedModel):
+    """A citizen's booked time slot at an MPP in one lane; at arrival it checks
+    into the queue (a ticket in the lane, marked as coming from a booking).
+
+    Each active booking holds one numbered place (1..capacity) of its slot:
+    the unique place per slot is the last word when two citizens race for the
+    last one. The citizen is a plain id (citizen accounts do not travel to the
+    kecamatan nodes), the application a plain id as on the ticket.
+    """
+
+    office = models.ForeignKey(
+        "regions.Office",
+        verbose_name=_("kantor"),
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    lane = models.ForeignKey(
+        QueueLane,
+        verbose_name=_("jalur"),
+        on_delete=models.PROTECT,
+        related_name="appointments",
+    )
+    day = models.DateField(_("tanggal (WITA)"))
+    starts_at = models.DateTimeField(_("mulai"))
+    ends_at = models.DateTimeField(_("selesai"))
+    place = models.PositiveSmallIntegerField(_("tempat ke"))
+    code = models.CharField(_("kode janji temu"), max_length=8)
+    citizen_id = models.UUIDField(_("akun warga"))
+    citizen_name = models.CharField(_("nama warga"), max_length=150)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=AppointmentStatus.choices,
+        default=AppointmentStatus.BOOKED,
+    )
+    application_id = models.UUIDField(_("permohonan"), null=True, blank=True)
+    purpose = models.CharField(_("keperluan"), max_length=200, blank=True, default="")
+    ticket = models.OneToOneField(
+        Ticket,
+        verbose_name=_("nomor antrean"),
+        on_delete=models.PROTECT,
+        related_name="appointment",
+        null=True,
+        blank=True,
+    )
+    checked_in_at = models.DateTimeField(_("hadir"), null=True, blank=True)
+    checked_in_by = models.CharField(
+        _("dicatat oleh"), max_length=150, blank=True, default=""
+    )
+    cancelled_at = models.DateTimeField(_("dibatalkan"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("janji temu")
+        verbose_name_plural = _("janji temu")
+        ordering = ["starts_at", "place"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lane", "starts_at", "place"],
+                condition=ACTIVE_APPOINTMENT,
+                name="antrian_appt_slot_place",
+            ),
+            models.UniqueConstraint(
+                fields=["citizen_id", "day"],
+                condition=ACTIVE_APPOINTMENT,
+                name="antrian_appt_citizen_day",
+            ),
+            models.UniqueConstraint(
+                fields=["office", "code"], name="antrian_appt_office_code"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["office", "day", "status"]),
+            models.Index(fields=["citizen_id", "starts_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.starts_at})"
+
+    def sync_route(self) -> tuple[str, str]:
+        return self.office.code, self.office.region_id

@@ -19,12 +19,21 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from balai.antrian import slots as slot_rules
 from balai.antrian.actions import active_ticket, require_office, today
-from balai.antrian.models import Counter, QueueLane, Ticket, TicketEvent
+from balai.antrian.models import (
+    ACTIVE_APPOINTMENT,
+    Appointment,
+    AppointmentSettings,
+    Counter,
+    QueueLane,
+    Ticket,
+    TicketEvent,
+)
 from balai.antrian.workflow import TicketEventKind as E
 from balai.antrian.workflow import TicketStatus as S
 from balai.core.actors import Actor
-from balai.core.errors import NotFound
+from balai.core.errors import BalaiError, NotFound, PermissionDenied
 from balai.regions.models import Office, OfficeKind
 
 STATS_ROLES = (
@@ -469,3 +478,137 @@ def daily_stats(*, actor: Actor, office: Office, day: datetime.date) -> OfficeSt
         lanes=lane_rows,
         counters=counter_rows,
     )
+
+
+# --- Appointments (janji temu) -----------------------------------------------------
+
+SETUP_ROLES = ("service_admin", "sysadmin")
+
+
+def appointment_offices() -> list[Office]:
+    """MPPs taking appointments: a bookable lane, and not switched off."""
+    off = AppointmentSettings.objects.filter(is_enabled=False).values("office_id")
+    return list(
+        Office.objects.filter(
+            kind=OfficeKind.MPP,
+            is_active=True,
+            queue_lanes__is_active=True,
+            queue_lanes__is_priority=False,
+        )
+        .exclude(pk__in=off)
+        .distinct()
+        .order_by("name")
+    )
+
+
+@dataclass
+class DaySlots:
+    office: Office
+    lane: QueueLane
+    day: datetime.date
+    working_day: bool
+    in_window: bool
+    slots: list[slot_rules.Slot]
+
+
+def free_slots(
+    office: Office,
+    lane: QueueLane,
+    day: datetime.date,
+    *,
+    now: datetime.datetime | None = None,
+) -> DaySlots:
+    """A lane's slots of one day still to come, with places left (full ones
+    included, at 0). None on a day off or outside the booking window."""
+    now = now or timezone.now()
+    conf = slot_rules.settings_for(office)
+    first, last = slot_rules.booking_window(conf, now)
+    in_window = conf.is_enabled and first <= day <= last
+    working = slot_rules.is_working_day(office, day)
+    result = DaySlots(office, lane, day, working, in_window, [])
+    if not (in_window and working):
+        return result
+    times = [
+        (start, end)
+        for start, end in slot_rules.slot_times(office, day, conf.slot_minutes)
+        if start > now
+    ]
+    taken = dict(
+        Appointment.objects.filter(lane=lane, day=day)
+        .filter(ACTIVE_APPOINTMENT)
+        .order_by()
+        .values("starts_at")
+        .annotate(n=Count("pk"))
+        .values_list("starts_at", "n")
+    )
+    result.slots = [
+        slot_rules.Slot(start, end, conf.capacity, taken.get(start, 0))
+        for start, end in times
+    ]
+    return result
+
+
+def bookable_lane(office: Office, ref: str) -> QueueLane:
+    """A bookable lane of an office by id or letter."""
+    qs = slot_rules.bookable_lanes(office)
+    text = (ref or "").strip()
+    try:
+        lane = qs.filter(pk=uuid.UUID(text)).first()
+    except ValueError:
+        lane = qs.filter(prefix=text.upper()).first() if text else None
+    if lane is None:
+        raise NotFound(
+            "Jenis layanan (jalur) ini tidak tersedia untuk janji temu.",
+            code="lane_not_found",
+        )
+    return lane
+
+
+def parse_day(raw: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise BalaiError(
+            "Tanggal tidak valid; tulis sebagai TTTT-BB-HH, misalnya 2026-03-02.",
+            code="date_invalid",
+        ) from None
+
+
+def my_appointments(*, actor: Actor) -> QuerySet[Appointment]:
+    """The citizen's bookings, the coming ones first."""
+    if not actor.is_citizen:
+        raise PermissionDenied("Halaman ini untuk akun warga.")
+    return (
+        Appointment.objects.filter(citizen_id=actor.user_id)
+        .select_related("office", "lane", "ticket")
+        .order_by("-starts_at")
+    )
+
+
+def citizen_applications(*, actor: Actor) -> list:
+    """The citizen's applications still open, to book a visit for one (services
+    is read lazily: it imports this app)."""
+    from balai.services import workflow as service_workflow
+    from balai.services.selectors import my_applications as applications
+
+    return list(applications(actor=actor).filter(status__in=service_workflow.OPEN)[:50])
+
+
+def office_appointments(
+    *, actor: Actor, office: Office, day: datetime.date | None = None
+) -> QuerySet[Appointment]:
+    """An office's bookings of a day, for the officers of that office."""
+    require_office(actor, office)
+    return (
+        Appointment.objects.filter(office=office, day=day or today())
+        .select_related("lane", "ticket")
+        .order_by("starts_at", "place")
+    )
+
+
+def settings_offices(actor: Actor) -> QuerySet[Office]:
+    """MPPs whose appointment settings the actor may change."""
+    actor.require_role(*SETUP_ROLES)
+    return Office.objects.filter(
+        actor.scope_q("region_id"), kind=OfficeKind.MPP, is_active=True
+    ).order_by("name")

@@ -134,6 +134,34 @@ CATALOG: tuple[TemplateSpec, ...] = (
         },
     ),
     TemplateSpec(
+        "janji_temu_dibuat",
+        "Janji temu di MPP tercatat",
+        ("kode", "kantor", "layanan", "waktu"),
+        False,
+        {
+            "sms": (
+                "",
+                "Janji temu Anda di {kantor} ({layanan}) {waktu} WITA tercatat. "
+                "Kode: {kode}. Masukkan kode di anjungan atau loket mulai 30 "
+                "menit sebelum jadwal.",
+            ),
+            "whatsapp": (
+                "",
+                "Janji temu Anda di *{kantor}* ({layanan}) pada {waktu} WITA "
+                "tercatat. Kode janji temu: *{kode}*. Masukkan kode ini di "
+                "anjungan atau loket mulai 30 menit sebelum jadwal.",
+            ),
+            "email": (
+                "Janji temu {kode} di {kantor}",
+                "Janji temu Anda telah tercatat.\n\nTempat: {kantor}\n"
+                "Layanan: {layanan}\nWaktu: {waktu} WITA\nKode janji temu: "
+                "{kode}\n\nMasukkan kode ini di anjungan atau sebutkan di loket "
+                "mulai 30 menit sebelum jadwal sampai 15 menit sesudahnya. Bawa "
+                "KTP-el asli.",
+            ),
+        },
+    ),
+    TemplateSpec(
         "sla_peringatan",
         "Peringatan batas waktu layanan (petugas)",
         ("nomor", "layanan", "batas_waktu", "sisa"),

@@ -68,6 +68,7 @@ def test_every_shipped_template_is_valid_and_covers_the_journeys():
         "status_berubah",
         "perlu_perbaikan",
         "siap_diambil",
+        "janji_temu_dibuat",
         "sla_peringatan",
         "sla_terlampaui",
     }
