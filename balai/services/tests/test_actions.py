@@ -587,6 +587,55 @@ def test_events_are_append_only_numbered(
     assert revision.office == app.owner_office
 
 
+def test_every_status_change_queues_one_message_to_the_applicant(
+    resident, citizen, apply_online, officer_at, step, system_actor
+):
+    from balai.notify.actions import seed_templates
+    from balai.notify.models import OutboxMessage
+
+    seed_templates(actor=system_actor)
+    person = resident(phone="081234567890")
+    _, actor = citizen(person, phone="081234567890")
+    app = apply_online(actor, "sktm", SKTM)
+    desa = app.owner_office.code
+    _, clerk = officer_at(desa, "counter_officer")
+    _, head = officer_at(desa, "leader", is_head=True)
+
+    def outbox() -> list:
+        return list(OutboxMessage.objects.order_by("created_at", "id"))
+
+    assert [m.template_code for m in outbox()] == ["permohonan_diterima"]
+
+    journey = [
+        (clerk, "start_verification", {}, "status_berubah", "Verifikasi"),
+        (clerk, "request_revision", {"note": "Foto KK buram"}, "perlu_perbaikan", ""),
+        (actor, "resubmit", {}, "status_berubah", "Verifikasi"),
+        (clerk, "accept", {}, "status_berubah", "Diproses"),
+        (head, "approve", {}, "status_berubah", "Disetujui"),
+    ]
+    for who, name, kwargs, template, label in journey:
+        before = len(outbox())
+        app = step(who, app, name, **kwargs)
+        (message,) = outbox()[before:]
+        assert message.template_code == template, name
+        assert message.recipient == "+6281234567890"
+        assert app.number in message.body
+        if template == "status_berubah":
+            assert str(Status(app.status).label) == label
+            assert label in message.body
+        else:
+            assert "Foto KK buram" in message.body
+    # A refused step (the applicant may not approve, nor a step twice) changes
+    # nothing and sends nothing.
+    before = len(outbox())
+    with pytest.raises(BalaiError):
+        step(actor, app, "issue")
+    with pytest.raises(BalaiError):
+        step(head, app, "approve")
+    assert len(outbox()) == before
+    assert Application.objects.get(pk=app.pk).status == Status.APPROVED
+
+
 # --- The SLA clock on real applications ---------------------------------------
 
 

@@ -310,3 +310,85 @@ def test_only_approval_writes_the_register(
     step(counter, app, "reject", note="Berkas tidak sah")
     assert LifeEvent.objects.count() == before
     assert Application.objects.get(pk=app.pk).status == Status.REJECTED
+
+
+def test_divorce_is_recorded_on_approval(
+    resident, counter, catalogue, to_dukcapil, registrar, step, system_actor
+):
+    from balai.registry.actions import register_marriage
+    from balai.services.actions import submit_application
+
+    husband = resident(name="Suami Cerai", birth_date=dt.date(1988, 5, 1))
+    wife = resident(name="Istri Cerai", sex="P", birth_date=dt.date(1990, 7, 1))
+    bystander = resident(name="Tetangga", sex="P", marital_status=MaritalStatus.KAWIN)
+    register_marriage(
+        actor=system_actor,
+        husband=husband,
+        wife=wife,
+        occurred_on=dt.date(2015, 6, 20),
+    )
+    app = submit_application(
+        actor=counter,
+        service=catalogue["akta-perceraian"],
+        channel="counter",
+        form_data={
+            "decision_number": "123/Pdt.G/2026/PA.Tgr",
+            "decision_date": "2026-02-10",
+        },
+        relation="spouse",
+        # The wife first: the register is told who is the husband by sex.
+        subjects=[{"nik": wife.nik}, {"nik": husband.nik}],
+        applicant={"nik": wife.nik},
+    )
+    to_dukcapil(app)
+    for person in (husband, wife):
+        person.refresh_from_db()
+        assert person.marital_status == MaritalStatus.KAWIN  # nothing before approval
+    assert not LifeEvent.objects.filter(kind=EventKind.DIVORCE).exists()
+
+    app = step(registrar, app, "approve")
+    assert app.status == Status.APPROVED
+    events = LifeEvent.objects.filter(kind=EventKind.DIVORCE)
+    assert {e.resident_id for e in events} == {husband.pk, wife.pk}
+    for person, other in ((husband, wife), (wife, husband)):
+        person.refresh_from_db()
+        assert person.marital_status == MaritalStatus.CERAI_HIDUP
+        assert person.divorce_date == dt.date(2026, 2, 10)
+        assert person.marriage_date == dt.date(2015, 6, 20)
+        event = events.get(resident=person)
+        assert event.occurred_on == dt.date(2026, 2, 10)
+        assert event.data["spouse_id"] == str(other.pk)
+    approval = app.events.get(transition="approve")
+    assert approval.data["register"]["event_id"] in {str(e.pk) for e in events}
+    bystander.refresh_from_db()
+    assert bystander.marital_status == MaritalStatus.KAWIN
+
+
+def test_a_divorce_of_people_not_married_is_refused_and_changes_nothing(
+    resident, counter, catalogue, to_dukcapil, registrar, step
+):
+    from balai.services.actions import submit_application
+
+    first = resident(name="Bujang", birth_date=dt.date(1990, 1, 1))
+    second = resident(name="Gadis", sex="P", birth_date=dt.date(1992, 1, 1))
+    app = submit_application(
+        actor=counter,
+        service=catalogue["akta-perceraian"],
+        channel="counter",
+        form_data={
+            "decision_number": "9/Pdt.G/2026/PN.Tgr",
+            "decision_date": "2026-02-10",
+        },
+        relation="spouse",
+        subjects=[{"nik": first.nik}, {"nik": second.nik}],
+        applicant={"nik": first.nik},
+    )
+    app = to_dukcapil(app)
+    with pytest.raises(BalaiError):
+        step(registrar, app, "approve")
+    app.refresh_from_db()
+    assert app.status == Status.PROCESSING
+    assert not LifeEvent.objects.filter(kind=EventKind.DIVORCE).exists()
+    for person in (first, second):
+        person.refresh_from_db()
+        assert person.marital_status != MaritalStatus.CERAI_HIDUP
