@@ -170,3 +170,37 @@ def test_demo_seed_is_idempotent(monkeypatch, system_actor):
     assert Resident.objects.count() == 150
     assert demo.seed(actor=system_actor) == []
     assert Resident.objects.count() == 150
+
+
+def test_twins_are_born_now_and_then():
+    """About 1.2% of births are twins: two children of the same parents, born
+    the same day, in the same KK, each with a name and a NIK of his own."""
+    families = list(population(5_000, villages=villages(), seed=3))
+    births = collections.defaultdict(list)
+    for family in families:
+        for member in family.members:
+            person = member.person
+            if person.mother_nik:
+                key = (person.mother_nik, person.father_nik, person.birth_date)
+                births[key].append((family, member))
+    twins = [children for children in births.values() if len(children) > 1]
+    assert len(twins) >= 10
+    assert 0.004 < len(twins) / len(births) < 0.025
+    for pair in twins:
+        assert len(pair) == 2, "twins, not triplets"
+        (kk_a, a), (kk_b, b) = pair
+        assert kk_a is kk_b
+        family = kk_a
+        assert a.shdk == b.shdk == Shdk.ANAK
+        assert a.person.mother_nik == b.person.mother_nik
+        assert a.person.father_nik == b.person.father_nik
+        assert a.person.birth_date == b.person.birth_date
+        assert a.person.name != b.person.name
+        assert a.person.nik != b.person.nik
+        for child in (a.person, b.person):
+            assert (
+                validate_nik(child.nik, birth_date=child.birth_date, sex=child.sex)
+                == []
+            )
+        # Their mother is a member of the same KK.
+        assert a.person.mother_nik in {m.person.nik for m in family.members}
