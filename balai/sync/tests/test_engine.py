@@ -425,3 +425,55 @@ def test_a_record_whose_ownership_moved_while_offline_is_refused_as_moved(
     listed = selectors.conflicts(actor=registrar)
     assert {c.kind for c in listed} == {ConflictKind.OWNERSHIP_MOVED}
     assert listed.count() == moved_changes
+
+
+def test_an_application_handed_to_disdukcapil_while_offline_is_refused_as_moved(
+    sync_node, push, make_staff, actor_of, make_resident
+):
+    from balai.services.actions import submit_application, transition_application
+    from balai.services.models import Application, ApplicationEvent, Service
+
+    call_load_services()
+    service = Service.objects.get(code="ktp-el-baru")
+    clerk = actor_of(make_staff(office=MPP, role="counter_officer"))
+    person = make_resident(village=TABANG)
+    app = submit_application(
+        actor=clerk,
+        service=service,
+        channel="counter",
+        form_data={},
+        relation="self",
+        applicant={"nik": person.nik, "name": person.name},
+    )
+    app = transition_application(
+        actor=clerk, application=app, name="start_verification", expected_version=1
+    )
+    # Offline, the node asks the applicant for a correction...
+    sync_node.capture(
+        transition_application,
+        actor=clerk,
+        application=app,
+        name="request_revision",
+        expected_version=app.version,
+        note="Foto KK kurang jelas.",
+    )
+    # ...while the MPP's counter, served by the regency, hands it to Disdukcapil.
+    handed = transition_application(
+        actor=clerk, application=app, name="hand_off", expected_version=app.version
+    )
+    before = model_payload(Application.objects.get(pk=app.pk))
+    answer = push(sync_node.batch())
+    assert answer["accepted"] == 0
+    kinds = {c["model"]: c for c in answer["conflicts"]}
+    assert set(kinds) >= {"services.application", "services.applicationevent"}
+    for conflict in answer["conflicts"]:
+        assert conflict["kind"] == ConflictKind.OWNERSHIP_MOVED
+        assert "berpindah ke kantor lain (DISDUKCAPIL)" in conflict["message"]
+        assert "hubungi kantor tersebut" in conflict["advice"]
+    refused = kinds["services.application"]
+    assert refused["payload"]["status"] == "needs_revision"  # the node's, kept
+    assert refused["state"]["row"]["status"] == handed.status
+    assert model_payload(Application.objects.get(pk=app.pk)) == before
+    assert not ApplicationEvent.objects.filter(
+        application=app, transition="request_revision"
+    ).exists()
