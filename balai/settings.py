@@ -126,6 +126,9 @@ BALAI_IMPORT_MAX_UPLOAD_BYTES = int(
 BALAI_IMPORT_MAX_FILE_BYTES = int(
     os.environ.get("BALAI_IMPORT_MAX_FILE_BYTES", str(4 * 1000 * 1000 * 1000))
 )
+# An import reads and checks its file in a second process (where there is a
+# second core), beside the one writing to the database; "0": in a thread.
+BALAI_IMPORT_READER_PROCESS = os.environ.get("BALAI_IMPORT_READER_PROCESS", "1") == "1"
 # Where SIAK PDFs and issued letters are kept (content-addressed, outside the
 # web root), and how many verifications one IP may ask for ("count/seconds").
 BALAI_DOCUMENT_STORE = os.environ.get("BALAI_DOCUMENT_STORE", "")

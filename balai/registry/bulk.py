@@ -159,30 +159,40 @@ def matching(
     chunk: int = 5000,
 ) -> list[tuple]:
     """Return (value, *also) of the rows of `model` whose `field` is one of
-    `values` (the bulk paths' "already in the register?" checks). On
-    PostgreSQL one array parameter per query (``= ANY(%s)``) instead of an
-    ``IN`` list of thousands of placeholders, which psycopg and Django spend
-    more time on than the database does on the query."""
+    `values` (the bulk paths' "already in the register?" checks), in plain
+    SQL: through the ORM each of thousands of values went through its lookup
+    machinery, costing more than the query. On PostgreSQL one array
+    parameter per query (``= ANY(%s)``); elsewhere ``IN`` lists of `chunk`.
+    The `also` values come back as the ORM gives them (`to_python`)."""
     if not values:
         return []
-    names = [field, *also]
-    if not use_copy():
-        out: list[tuple] = []
-        for start in range(0, len(values), chunk):
-            out.extend(
-                model.objects.filter(
-                    **{f"{field}__in": list(values[start : start + chunk])}
-                ).values_list(*names)
-            )
-        return out
-    qn = connection.ops.quote_name
     meta = model._meta
-    columns = ", ".join(qn(meta.get_field(n).column) for n in names)
-    table, key = qn(meta.db_table), qn(meta.get_field(field).column)
-    sql = f"SELECT {columns} FROM {table} WHERE {key} = ANY(%s)"  # noqa: S608
+    qn = connection.ops.quote_name
+    key = meta.get_field(field)
+    extra = [meta.get_field(n) for n in also]
+    columns = ", ".join(qn(f.column) for f in [key, *extra])
+    head = f"SELECT {columns} FROM {qn(meta.db_table)} WHERE {qn(key.column)}"  # noqa: S608
+    if use_copy():
+        queries = [(f"{head} = ANY(%s)", [list(values)])]
+    else:
+        queries = [
+            (f"{head} IN ({', '.join(['%s'] * len(part))})", list(part))
+            for part in (
+                values[start : start + chunk] for start in range(0, len(values), chunk)
+            )
+        ]
+    out: list[tuple] = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [list(values)])
-        return [tuple(row) for row in cursor.fetchall()]
+        for sql, params in queries:
+            cursor.execute(sql, params)
+            for row in cursor.fetchall():
+                out.append(
+                    (
+                        row[0],
+                        *(f.to_python(v) for f, v in zip(extra, row[1:], strict=True)),
+                    )
+                )
+    return out
 
 
 # --- SQLite (any database without COPY): tuples and executemany -----------------

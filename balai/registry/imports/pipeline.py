@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import multiprocessing
+import os
+import pickle
 import queue
 import re
 import threading
@@ -1057,6 +1060,69 @@ def _threaded(source: Iterator[Batch], stop: threading.Event) -> Iterator[Batch]
         raise failure[0]
 
 
+def _forked(producer: Producer) -> Iterator[Batch]:
+    """Run `producer` in a forked child process (reading, mapping, the checks
+    of each row and KK: pure Python, no database), handing each batch over a
+    pipe, so that it works on the other core while this process writes the
+    previous batch. The pipe holds little: the child is at most about one
+    batch ahead. A refusal in the child is raised here as the same
+    `BalaiError` (message, code, extra); any other failure as RuntimeError."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def make() -> None:
+        receive.close()
+        try:
+            for batch in producer.batches():
+                send.send_bytes(pickle.dumps(("batch", batch), pickle.HIGHEST_PROTOCOL))
+            send.send_bytes(pickle.dumps(("end", None)))
+        except BalaiError as exc:
+            send.send_bytes(
+                pickle.dumps(("refused", (exc.message, exc.code, exc.extra)))
+            )
+        except BaseException as exc:  # handed to the parent below
+            send.send_bytes(pickle.dumps(("failed", f"{type(exc).__name__}: {exc}")))
+        finally:
+            send.close()
+
+    child = context.Process(target=make, name="balai-import-reader", daemon=True)
+    child.start()
+    send.close()
+    try:
+        while True:
+            try:
+                # Our own child, over our own pipe: trusted bytes.
+                kind, value = pickle.loads(receive.recv_bytes())  # noqa: S301
+            except EOFError:
+                raise RuntimeError("proses pembaca impor berhenti tiba-tiba") from None
+            if kind == "batch":
+                yield value
+            elif kind == "end":
+                break
+            elif kind == "refused":
+                message, code, extra = value
+                raise BalaiError(message, code=code, extra=extra)
+            else:
+                raise RuntimeError(value)
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.terminate()
+        child.join(timeout=5)
+
+
+def _reader(producer: Producer) -> Iterator[Batch]:
+    """The producer ahead of the writer: in a second process where there is
+    a second core to run it (and `fork`), else in a thread."""
+    if (
+        settings.BALAI_IMPORT_READER_PROCESS
+        and (os.cpu_count() or 1) > 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
+        return _forked(producer)
+    return _threaded(producer.batches(), producer.stopped)
+
+
 def run_import(
     *,
     actor: Actor,
@@ -1117,7 +1183,7 @@ def run_import(
     if progress:
         progress(job.rows_done if job else 0, scanned.rows)
     try:
-        for batch in _threaded(producer.batches(), producer.stopped):
+        for batch in _reader(producer):
             if job is not None:
                 if batch.index < job.batches_committed:
                     continue

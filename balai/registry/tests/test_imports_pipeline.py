@@ -376,3 +376,40 @@ def test_a_batch_is_never_committed_twice(tmp_path, regency):
         pipeline.commit_batch(actor=regency, job=job, batch=batches[2])
     assert caught.value.code == "import_busy"
     assert Resident.objects.count() == residents
+
+
+class _Producer:
+    """Stands in for `Producer`: yields the given batches, then fails."""
+
+    def __init__(self, batches, failure=None):
+        self._batches = batches
+        self._failure = failure
+        self.stopped = None
+
+    def batches(self):
+        yield from self._batches
+        if self._failure is not None:
+            raise self._failure
+
+
+def _batch(index):
+    return pipeline.Batch(
+        index, [], [pipeline.Line(index + 2, "NIK", "x", "y", "z")], 1, 0, 0
+    )
+
+
+def test_the_reader_process_hands_over_batches_and_refusals():
+    got = pipeline._forked(_Producer([_batch(0), _batch(1)]))
+    assert [(b.index, b.lines[0].line) for b in got] == [(0, 2), (1, 3)]
+    refusal = BalaiError("Berkas rusak.", code="file_broken", extra={"line": 7})
+    got = pipeline._forked(_Producer([_batch(0)], refusal))
+    assert next(got).index == 0
+    with pytest.raises(BalaiError) as exc:
+        next(got)
+    assert (exc.value.message, exc.value.code, exc.value.extra) == (
+        "Berkas rusak.",
+        "file_broken",
+        {"line": 7},
+    )
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        list(pipeline._forked(_Producer([], ZeroDivisionError("x"))))
