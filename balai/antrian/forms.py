@@ -30,3 +30,29 @@ class StatsForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
+
+class BookForm(IdempotentForm):
+    """Confirm a slot: the office, lane and start come from the slot chosen."""
+
+    kantor = forms.CharField(widget=forms.HiddenInput, max_length=32)
+    jalur = forms.UUIDField(widget=forms.HiddenInput)
+    mulai = forms.CharField(widget=forms.HiddenInput, max_length=40)
+    permohonan = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+
+class CheckInForm(IdempotentForm):
+    kode = forms.CharField(
+        label=_("Kode janji temu"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters"}
+        ),
+    )
+
+
+class AppointmentSettingsForm(IdempotentForm):
+    is_enabled = forms.BooleanField(label=_("Menerima janji temu"), required=False)
+    slot_minutes = forms.IntegerField(label=_("Lama satu slot (menit)"))
+    capacity = forms.IntegerField(label=_("Kuota per slot per jalur"))
+    days_ahead = forms.IntegerField(label=_("Dapat dipesan sampai (hari ke depan)"))

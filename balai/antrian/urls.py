@@ -9,6 +9,24 @@ urlpatterns = [
     path("loket/", views.console, name="console"),
     path("loket/<uuid:counter_id>/panggil/", views.call_next, name="call-next"),
     path("statistik/", views.stats, name="stats"),
+    path("janji-temu/", views.my_appointments, name="my-appointments"),
+    path("janji-temu/baru/", views.new_appointment, name="new-appointment"),
+    path(
+        "janji-temu/konfirmasi/",
+        views.confirm_appointment,
+        name="confirm-appointment",
+    ),
+    path(
+        "janji-temu/pengaturan/",
+        views.appointment_settings,
+        name="appointment-settings",
+    ),
+    path(
+        "janji-temu/<uuid:appointment_id>/batal/",
+        views.cancel_appointment,
+        name="cancel-appointment",
+    ),
+    path("loket/janji-temu/", views.officer_check_in, name="checkin"),
     path("tiket/<uuid:ticket_id>/", views.ticket, name="ticket"),
     path("tiket/<uuid:ticket_id>/alihkan/", views.transfer, name="transfer"),
     path("tiket/<uuid:ticket_id>/tautkan/", views.link, name="link"),
@@ -18,5 +36,10 @@ urlpatterns = [
         name="ticket-action",
     ),
     path("<str:office_code>/anjungan/", views.kiosk, name="kiosk"),
+    path(
+        "<str:office_code>/anjungan/janji-temu/",
+        views.kiosk_check_in,
+        name="kiosk-checkin",
+    ),
     path("<str:office_code>/layar/", views.display, name="display"),
 ]

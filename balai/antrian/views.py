@@ -1,14 +1,18 @@
 """Queue pages: the kiosk, a ticket's page, the hall display (public, per MPP),
-the officer's console (htmx, works without it) and the daily statistics."""
+the officer's console (htmx, works without it) and the daily statistics;
+appointments: the citizen books and cancels, the kiosk and the officer check
+a booking code in, the service admin sets the slots."""
 
 from __future__ import annotations
 
 import datetime
 import uuid
+from functools import wraps
 
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,11 +22,22 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from balai.accounts.auth import request_actor, staff_required
+from balai.accounts.models import AccountKind
 from balai.antrian import actions, selectors
-from balai.antrian.forms import ActForm, KioskForm, LinkForm, StatsForm, TransferForm
-from balai.antrian.models import Counter, QueueLane
+from balai.antrian import slots as slot_rules
+from balai.antrian.forms import (
+    ActForm,
+    AppointmentSettingsForm,
+    BookForm,
+    CheckInForm,
+    KioskForm,
+    LinkForm,
+    StatsForm,
+    TransferForm,
+)
+from balai.antrian.models import AppointmentStatus, Counter, QueueLane
 from balai.antrian.ratelimit import check_kiosk_rate
-from balai.core.errors import BalaiError, NotFound
+from balai.core.errors import BalaiError, NotFound, PermissionDenied
 
 SESSION_COUNTER = "antrian_loket"
 DISPLAY_REFRESH_SECONDS = 5
@@ -155,6 +170,10 @@ def staff_links(actor) -> list[tuple[str, str]]:
         links.append((reverse("antrian:console"), _("Konsol antrean loket")))
     if actor.has_role(*selectors.STATS_ROLES):
         links.append((reverse("antrian:stats"), _("Statistik antrean")))
+    if actor.has_role(*selectors.SETUP_ROLES):
+        links.append(
+            (reverse("antrian:appointment-settings"), _("Pengaturan janji temu"))
+        )
     return links
 
 
@@ -164,8 +183,13 @@ def staff_links(actor) -> list[tuple[str, str]]:
 def console(request: HttpRequest) -> HttpResponse:
     """The counter officer's console: call, recall, start, finish, skip, transfer."""
     context = _console_context(request, counter_id=request.GET.get("loket"))
-    template = "antrian/_console.html" if _is_htmx(request) else "antrian/console.html"
-    return render(request, template, context)
+    if _is_htmx(request):
+        return render(request, "antrian/_console.html", context)
+    context["checkin_form"] = CheckInForm()
+    context["appointments"] = selectors.office_appointments(
+        actor=request_actor(request), office=context["view"].office
+    )
+    return render(request, "antrian/console.html", context)
 
 
 def _run(request: HttpRequest, form, fn, **kwargs) -> None:
@@ -283,4 +307,315 @@ def stats(request: HttpRequest) -> HttpResponse:
             "previous": day - datetime.timedelta(days=1),
             "next": day + datetime.timedelta(days=1),
         },
+    )
+
+
+# --- Appointments (janji temu) -------------------------------------------------------
+
+
+def citizen_required(view):
+    """A page for a logged-in citizen account."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if request.user.kind != AccountKind.CITIZEN:
+            raise PermissionDenied(_("Halaman ini untuk akun warga."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@never_cache
+@citizen_required
+@require_GET
+def my_appointments(request: HttpRequest) -> HttpResponse:
+    """Janji temu saya: bookings, with a cancel button while still possible."""
+    actor = request_actor(request)
+    now = timezone.now()
+    rows = [
+        (a, a.status == AppointmentStatus.BOOKED and a.starts_at > now, ActForm())
+        for a in selectors.my_appointments(actor=actor)[:100]
+    ]
+    return render(
+        request,
+        "antrian/my_appointments.html",
+        {"rows": rows, "verified": request.user.is_verified_citizen},
+    )
+
+
+def _choice(request: HttpRequest, offices: list) -> dict:
+    """The office, lane, day and application picked so far (GET parameters)."""
+    chosen: dict = {"office": None, "lane": None, "day": None, "error": None}
+    code = request.GET.get("kantor", "")
+    chosen["office"] = next((o for o in offices if o.code == code), None)
+    if code and chosen["office"] is None:
+        chosen["error"] = _(
+            "Mal Pelayanan Publik yang dipilih tidak menerima janji temu."
+        )
+    office = chosen["office"]
+    if office is None:
+        return chosen
+    chosen["lanes"] = list(slot_rules.bookable_lanes(office))
+    chosen["days"] = slot_rules.bookable_days(office)
+    ref = request.GET.get("jalur", "")
+    chosen["lane"] = next((x for x in chosen["lanes"] if str(x.pk) == ref), None)
+    raw_day = request.GET.get("tanggal", "")
+    if raw_day:
+        try:
+            chosen["day"] = selectors.parse_day(raw_day)
+        except BalaiError as exc:
+            chosen["error"] = exc.message
+    return chosen
+
+
+@never_cache
+@citizen_required
+@require_GET
+def new_appointment(request: HttpRequest) -> HttpResponse:
+    """Buat janji temu: pick an MPP, a service group and a day; the free
+    slots are shown with the places left; a slot leads to the confirmation."""
+    actor = request_actor(request)
+    offices = selectors.appointment_offices()
+    chosen = _choice(request, offices)
+    day_slots = None
+    if chosen["office"] and chosen["lane"] and chosen["day"]:
+        day_slots = selectors.free_slots(
+            chosen["office"], chosen["lane"], chosen["day"]
+        )
+    application = request.GET.get("permohonan", "")
+    return render(
+        request,
+        "antrian/new_appointment.html",
+        {
+            "offices": offices,
+            "chosen": chosen,
+            "day_slots": day_slots,
+            "applications": selectors.citizen_applications(actor=actor),
+            "application": application,
+            "verified": request.user.is_verified_citizen,
+        },
+        status=400 if chosen["error"] else 200,
+    )
+
+
+@never_cache
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def confirm_appointment(request: HttpRequest) -> HttpResponse:
+    """Check the chosen slot, then book it (one booking even on a double click)."""
+    actor = request_actor(request)
+    form = BookForm(request.POST or None, initial=request.GET.dict())
+    data = request.POST if request.method == "POST" else request.GET
+    error = None
+    status = 200
+    office = lane = start = None
+    try:
+        office = selectors.public_office(data.get("kantor", ""))
+        lane = selectors.bookable_lane(office, data.get("jalur", ""))
+        start = slot_rules.parse_start(data.get("mulai", ""))
+        if start is None:
+            raise BalaiError(_("Waktu janji temu tidak valid."), code="slot_invalid")
+    except BalaiError as exc:
+        error, status = exc.message, exc.status_code
+    if error is None and request.method == "POST":
+        if not form.is_valid():
+            error, status = _("Permintaan tidak lengkap. Silakan pilih slot lagi."), 400
+        else:
+            try:
+                booked = actions.book_appointment(
+                    actor=actor,
+                    office=office,
+                    lane=lane,
+                    starts_at=start,
+                    application_id=form.cleaned_data["permohonan"],
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
+            except BalaiError as exc:
+                error, status = exc.message, exc.status_code
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Janji temu tercatat. Kode janji temu Anda: %(code)s. "
+                        "Masukkan kode ini di anjungan atau sebutkan di loket "
+                        "mulai 30 menit sebelum jadwal."
+                    )
+                    % {"code": booked.code},
+                )
+                return redirect("antrian:my-appointments")
+    return render(
+        request,
+        "antrian/confirm_appointment.html",
+        {
+            "form": form,
+            "office": office,
+            "lane": lane,
+            "start": start,
+            "when": slot_rules.fmt_when(start) if start else "",
+            "error": error,
+            "application": data.get("permohonan", ""),
+        },
+        status=status,
+    )
+
+
+@citizen_required
+@require_POST
+def cancel_appointment(request: HttpRequest, appointment_id) -> HttpResponse:
+    form = ActForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Permintaan tidak lengkap. Muat ulang halaman."))
+        return redirect("antrian:my-appointments")
+    try:
+        done = actions.cancel_appointment(
+            actor=request_actor(request),
+            appointment=appointment_id,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except BalaiError as exc:
+        if exc.status_code == 404:
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Janji temu %(code)s dibatalkan.") % {"code": done.code}
+        )
+    return redirect("antrian:my-appointments")
+
+
+@staff_required(*actions.QUEUE_ROLES)
+@require_POST
+def officer_check_in(request: HttpRequest) -> HttpResponse:
+    """The officer enters a booking code at the console: it joins the queue."""
+    actor = request_actor(request)
+    office = selectors.office_for_actor(actor)
+    form = CheckInForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Isi kode janji temu."))
+        return redirect("antrian:console")
+    try:
+        appointment = actions.check_in_appointment(
+            actor=actor,
+            office=office,
+            code=form.cleaned_data["kode"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except BalaiError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Janji temu %(code)s (%(name)s): nomor antrean %(number)s, %(lane)s.")
+            % {
+                "code": appointment.code,
+                "name": appointment.citizen_name,
+                "number": appointment.ticket.number,
+                "lane": appointment.lane.name,
+            },
+        )
+    return redirect("antrian:console")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def kiosk_check_in(request: HttpRequest, office_code: str) -> HttpResponse:
+    """At the kiosk: type the booking code, get the queue number."""
+    office = selectors.public_office(office_code)
+    form = CheckInForm(request.POST or None)
+    error = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            check_kiosk_rate(request)
+            try:
+                appointment = actions.check_in_appointment(
+                    actor=actions.kiosk_actor(office),
+                    office=office,
+                    code=form.cleaned_data["kode"],
+                    idempotency_key=form.cleaned_data["idempotency_key"],
+                )
+            except BalaiError as exc:
+                error, status = exc.message, exc.status_code
+            else:
+                return redirect(
+                    reverse("antrian:ticket", args=[appointment.ticket_id])
+                    + "?dari=anjungan"
+                )
+        else:
+            error, status = _("Isi kode janji temu."), 400
+        # A fresh key for the next try (the refused one is not replayed).
+        form = CheckInForm(initial={"kode": request.POST.get("kode", "")})
+    return render(
+        request,
+        "antrian/kiosk_checkin.html",
+        {"office": office, "form": form, "error": error},
+        status=status,
+    )
+
+
+@never_cache
+@staff_required(*selectors.SETUP_ROLES)
+@require_http_methods(["GET", "POST"])
+def appointment_settings(request: HttpRequest) -> HttpResponse:
+    """The service admin sets slot length, places and days ahead per MPP."""
+    actor = request_actor(request)
+    offices = list(selectors.settings_offices(actor))
+    code = request.POST.get("kantor") or request.GET.get("kantor", "")
+    office = next((o for o in offices if o.code == code), None)
+    if office is None and offices and not code:
+        office = offices[0]
+    if office is None and code:
+        raise NotFound(_("Mal Pelayanan Publik ini tidak ditemukan."))
+    conf = slot_rules.settings_for(office) if office else None
+    initial = (
+        {
+            "is_enabled": conf.is_enabled,
+            "slot_minutes": conf.slot_minutes,
+            "capacity": conf.capacity,
+            "days_ahead": conf.days_ahead,
+        }
+        if conf
+        else {}
+    )
+    form = AppointmentSettingsForm(request.POST or None, initial=initial)
+    error = None
+    status = 200
+    if request.method == "POST" and office is not None:
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                actions.configure_appointments(
+                    actor=actor,
+                    office=office,
+                    is_enabled=data["is_enabled"],
+                    slot_minutes=data["slot_minutes"],
+                    capacity=data["capacity"],
+                    days_ahead=data["days_ahead"],
+                    idempotency_key=data["idempotency_key"],
+                )
+            except BalaiError as exc:
+                error, status = exc.message, exc.status_code
+            else:
+                messages.success(
+                    request,
+                    _("Pengaturan janji temu %(office)s disimpan.")
+                    % {"office": office.name},
+                )
+                return redirect(
+                    reverse("antrian:appointment-settings") + f"?kantor={office.code}"
+                )
+        else:
+            status = 400
+    return render(
+        request,
+        "antrian/appointment_settings.html",
+        {
+            "offices": offices,
+            "office": office,
+            "form": form,
+            "error": error,
+        },
+        status=status,
     )

@@ -83,3 +83,38 @@ def _fresh_rate_limits():
     cache.clear()
     yield
     cache.clear()
+
+
+def at(day: str, hm: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(f"{day}T{hm}").replace(tzinfo=WITA)
+
+
+@pytest.fixture
+def make_citizen(db, system_actor, actor_of):
+    """`make_citizen(verified=True, phone=...)` → (user, actor)."""
+    from balai.accounts.actions import create_citizen_account
+    from balai.accounts.models import User
+
+    counter = iter(range(1, 1000))
+
+    def make(*, verified: bool = True, phone: str = "", email: str = ""):
+        n = next(counter)
+        user = create_citizen_account(
+            actor=system_actor,
+            username=f"warga-janji-{n}",
+            password="kata-sandi-warga-123",
+            phone=phone,
+            check_password=False,
+        )
+        User.objects.filter(pk=user.pk).update(
+            is_verified_citizen=verified, email=email
+        )
+        user.refresh_from_db()
+        return user, actor_of(user)
+
+    return make
+
+
+@pytest.fixture
+def warga(make_citizen):
+    return make_citizen()[1]
