@@ -4,6 +4,10 @@ Public (per office code): take a number (kiosk clients, rate-limited per
 address), a ticket's status, and the display data. Staff (counter officers of
 the office): call next, recall, start, finish, skip, transfer, link an
 application, and the day's statistics. Writes accept an `Idempotency-Key`.
+
+Appointments: the free slots of an MPP's lane on a day (public); book, list
+and cancel (the logged-in citizen); check a booking code in (queue officers
+of the office).
 """
 
 from __future__ import annotations
@@ -17,9 +21,16 @@ from django.utils import timezone
 from ninja import Router, Schema
 from ninja.responses import Status
 
-from balai.accounts.auth import STAFF_AUTH, StaffSession, StaffToken, api_actor
+from balai.accounts.auth import (
+    STAFF_AUTH,
+    CitizenSession,
+    StaffSession,
+    StaffToken,
+    api_actor,
+)
 from balai.antrian import actions, selectors
-from balai.antrian.models import Counter, QueueLane, Ticket
+from balai.antrian import slots as slot_rules
+from balai.antrian.models import Appointment, Counter, QueueLane, Ticket
 from balai.antrian.ratelimit import check_kiosk_rate
 from balai.core.errors import BalaiError, NotFound
 
@@ -386,3 +397,167 @@ def stats(request: HttpRequest, office_code: str, date: datetime.date | None = N
             for row in result.counters
         ],
     }
+
+
+# --- Appointments (janji temu) -------------------------------------------------------
+
+CITIZEN_AUTH = [CitizenSession()]
+
+
+class SlotOut(Schema):
+    start: datetime.datetime
+    end: datetime.datetime
+    capacity: int
+    left: int
+
+
+class SlotsOut(Schema):
+    office: str
+    lane: str
+    lane_name: str
+    date: datetime.date
+    working_day: bool
+    bookable: bool
+    slots: list[SlotOut]
+
+
+class BookIn(Schema):
+    office: str  # the MPP's code
+    lane: str  # the lane's letter or id
+    start: str  # the slot's start, ISO 8601 (WITA when no offset is given)
+    application_id: uuid.UUID | None = None
+
+
+class AppointmentOut(Schema):
+    id: uuid.UUID
+    code: str
+    office: str
+    office_name: str
+    lane: str
+    lane_name: str
+    start: datetime.datetime
+    end: datetime.datetime
+    status: str
+    status_label: str
+    application_id: uuid.UUID | None
+    ticket: TicketOut | None
+
+
+class CheckInIn(Schema):
+    code: str
+
+
+def appointment_out(appointment: Appointment) -> dict:
+    a = Appointment.objects.select_related("office", "lane", "ticket").get(
+        pk=appointment.pk
+    )
+    return {
+        "id": a.pk,
+        "code": a.code,
+        "office": a.office.code,
+        "office_name": a.office.name,
+        "lane": a.lane.prefix,
+        "lane_name": a.lane.name,
+        "start": a.starts_at,
+        "end": a.ends_at,
+        "status": a.status,
+        "status_label": str(a.get_status_display()),
+        "application_id": a.application_id,
+        "ticket": ticket_out(a.ticket) if a.ticket_id else None,
+    }
+
+
+@router.get(
+    "/offices/{office_code}/appointment-slots",
+    response={200: SlotsOut, 400: ErrorOut, 404: ErrorOut},
+    auth=None,
+)
+def appointment_slots(request: HttpRequest, office_code: str, lane: str, date: str):
+    """The slots of a lane on a day still to come, with the places left (a
+    full slot has `left` 0). No slots on a day off or outside the window."""
+    office = selectors.public_office(office_code)
+    found = selectors.bookable_lane(office, lane)
+    result = selectors.free_slots(office, found, selectors.parse_day(date))
+    return {
+        "office": office.code,
+        "lane": found.prefix,
+        "lane_name": found.name,
+        "date": result.day,
+        "working_day": result.working_day,
+        "bookable": result.working_day and result.in_window,
+        "slots": [
+            {
+                "start": x.starts_at,
+                "end": x.ends_at,
+                "capacity": x.capacity,
+                "left": x.left,
+            }
+            for x in result.slots
+        ],
+    }
+
+
+@router.post(
+    "/appointments", response={201: AppointmentOut, **ERRORS}, auth=CITIZEN_AUTH
+)
+def book_appointment(request: HttpRequest, body: BookIn):
+    """Book a place in a slot (a verified citizen; one booking a day)."""
+    office = selectors.public_office(body.office)
+    lane = selectors.bookable_lane(office, body.lane)
+    start = slot_rules.parse_start(body.start)
+    if start is None:
+        raise BalaiError(
+            "Waktu janji temu tidak valid; tulis seperti 2026-03-02T10:00+08:00.",
+            code="slot_invalid",
+        )
+    appointment = actions.book_appointment(
+        actor=api_actor(request),
+        office=office,
+        lane=lane,
+        starts_at=start,
+        application_id=body.application_id,
+        idempotency_key=_key(request),
+    )
+    return Status(201, appointment_out(appointment))
+
+
+@router.get(
+    "/appointments", response={200: list[AppointmentOut], **ERRORS}, auth=CITIZEN_AUTH
+)
+def my_appointments(request: HttpRequest):
+    """The citizen's bookings, the latest first."""
+    rows = selectors.my_appointments(actor=api_actor(request))[:100]
+    return [appointment_out(a) for a in rows]
+
+
+@router.post(
+    "/appointments/{appointment_id}/cancel",
+    response={200: AppointmentOut, **ERRORS},
+    auth=CITIZEN_AUTH,
+)
+def cancel_appointment(request: HttpRequest, appointment_id: uuid.UUID):
+    """Cancel one's booking before its slot starts."""
+    appointment = actions.cancel_appointment(
+        actor=api_actor(request),
+        appointment=appointment_id,
+        idempotency_key=_key(request),
+    )
+    return appointment_out(appointment)
+
+
+@router.post(
+    "/offices/{office_code}/appointment-check-in",
+    response={200: AppointmentOut, **ERRORS},
+    auth=STAFF_AUTH,
+)
+def check_in(request: HttpRequest, office_code: str, body: CheckInIn):
+    """A booking code at arrival: the queue ticket of the booking (the same
+    one when checked in again)."""
+    office = selectors.public_office(office_code)
+    appointment = actions.check_in_appointment(
+        actor=api_actor(request),
+        office=office,
+        code=body.code,
+        idempotency_key=_key(request),
+    )
+    return appointment_out(appointment)
