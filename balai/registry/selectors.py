@@ -217,6 +217,8 @@ class AccessRow:
     purpose: str
     purpose_label: str
     what: str
+    # The reader's position (jabatan) at that office on that day, else his role.
+    position: str = ""
 
 
 def _member_rows(family: Family, subject_id: uuid.UUID | None) -> list[MemberRow]:
@@ -333,23 +335,26 @@ def family_detail(
     )
 
 
-def who_read_my_record(actor: Actor, *, limit: int = 200) -> list[AccessRow]:
+def who_read_my_record(
+    actor: Actor, *, limit: int = 200, offset: int = 0
+) -> list[AccessRow]:
     """Return who read the citizen's own record and when, newest first.
 
     For the page "Siapa yang melihat data saya". The citizen's own reads are
-    left out.
+    left out. `offset`/`limit` page through them.
     """
     if not actor.is_citizen or actor.resident_id is None:
         raise PermissionDenied()
     from balai.accounts.models import User
     from balai.regions.models import Office
 
+    offset = max(0, int(offset))
     logs = list(
         AccessLog.objects.filter(
             subject_type=RESIDENT_SUBJECT, subject_id=str(actor.resident_id)
         )
         .exclude(actor_id=str(actor.user_id or ""))
-        .order_by("-at", "-id")[:limit]
+        .order_by("-at", "-id")[offset : offset + max(0, int(limit))]
     )
     offices = dict(
         Office.objects.filter(code__in={r.office_code for r in logs}).values_list(
@@ -364,6 +369,7 @@ def who_read_my_record(actor: Actor, *, limit: int = 200) -> list[AccessRow]:
         )
     }
     purposes = dict(AccessPurpose.choices)
+    positions = _positions_of(logs, user_ids)
     return [
         AccessRow(
             at=r.at,
@@ -373,6 +379,35 @@ def who_read_my_record(actor: Actor, *, limit: int = 200) -> list[AccessRow]:
             purpose=r.purpose,
             purpose_label=str(purposes.get(r.purpose, r.purpose)),
             what=r.what,
+            position=positions(r),
         )
         for r in logs
     ]
+
+
+def _positions_of(logs: list[AccessLog], user_ids: set[str]):
+    """Return a function giving the reader's position (jabatan) at the read's
+    office on its day (WITA), or his role's name; '' when unknown."""
+    from django.utils import timezone
+
+    from balai.accounts.models import Posting, Role
+
+    postings: dict[tuple[str, str], list] = {}
+    for posting in Posting.objects.filter(user_id__in=user_ids).select_related(
+        "office"
+    ):
+        postings.setdefault((str(posting.user_id), posting.office.code), []).append(
+            posting
+        )
+    roles = dict(Role.choices)
+
+    def position(row: AccessLog) -> str:
+        day = timezone.localdate(row.at)
+        for posting in postings.get((row.actor_id, row.office_code), []):
+            if posting.start_date <= day and (
+                posting.end_date is None or posting.end_date >= day
+            ):
+                return posting.position or str(roles.get(posting.role, posting.role))
+        return ""
+
+    return position

@@ -783,3 +783,56 @@ def verify_at_counter(request: HttpRequest, body: CounterVerifyIn):
         actor=api_actor(request), user=user, nik_seen=body.nik_seen, **_key(request)
     )
     return {"verified": user.is_verified_citizen}
+
+
+# --- "Siapa yang melihat data saya" ---------------------------------------------
+
+ACCESS_LOG_PAGE_SIZE = 50
+
+
+class AccessReadOut(Schema):
+    at: datetime.datetime
+    reader: str
+    position: str
+    office_code: str
+    office_name: str
+    purpose: str
+    purpose_label: str
+    what: str
+
+
+class AccessLogOut(Schema):
+    page: int
+    has_next: bool
+    items: list[AccessReadOut]
+
+
+@citizens_router.get(
+    "/me/access-log", response=_responses(200, AccessLogOut), auth=CITIZEN_AUTH
+)
+def my_access_log(request: HttpRequest, page: int = 1):
+    """Who read the signed-in citizen's record and when, newest first (paged)."""
+    from balai.registry.selectors import who_read_my_record
+
+    page = max(1, min(page, 10_000))
+    size = ACCESS_LOG_PAGE_SIZE
+    rows = who_read_my_record(
+        api_actor(request), limit=size + 1, offset=(page - 1) * size
+    )
+    return {
+        "page": page,
+        "has_next": len(rows) > size,
+        "items": [
+            {
+                "at": r.at,
+                "reader": r.reader,
+                "position": r.position,
+                "office_code": r.office_code,
+                "office_name": r.office_name,
+                "purpose": r.purpose,
+                "purpose_label": r.purpose_label,
+                "what": r.what,
+            }
+            for r in rows[:size]
+        ],
+    }

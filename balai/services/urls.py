@@ -10,6 +10,7 @@ urlpatterns = [
     path("daftar/", views.sign_up, name="sign-up"),
     path("daftar/verifikasi/", views.verify_code, name="verify-code"),
     path("saya/", views.my_applications, name="my-applications"),
+    path("saya/akses/", views.my_access_log, name="my-access-log"),
     path("permohonan/<uuid:pk>/", views.my_application, name="my-application"),
     path("permohonan/<uuid:pk>/survei/", views.survey, name="survey"),
     path("berkas/<uuid:pk>/", views.attachment, name="attachment"),

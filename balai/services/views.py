@@ -285,6 +285,55 @@ def my_applications(request: HttpRequest) -> HttpResponse:
     )
 
 
+ACCESS_PAGE_SIZE = 25
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, min(int(raw or 1), 10_000))
+    except ValueError:
+        return 1
+
+
+def access_page(actor, page: int, size: int = ACCESS_PAGE_SIZE):
+    """One page of who read the citizen's record: (rows, has_next)."""
+    from balai.registry.selectors import who_read_my_record
+
+    rows = who_read_my_record(actor, limit=size + 1, offset=(page - 1) * size)
+    return rows[:size], len(rows) > size
+
+
+def what_label(what: str) -> str:
+    """What was read, in words, for the citizen."""
+    labels = {
+        "record": _("Data kependudukan"),
+        "record_nik": _("Data kependudukan dengan NIK lengkap"),
+        "family_kk": _("Data kartu keluarga"),
+        "download": _("Dokumen SIAK (diunduh)"),
+        "print": _("Dokumen SIAK (dicetak)"),
+        "track_download": _("Dokumen SIAK (diunduh lewat pelacakan)"),
+    }
+    return str(labels.get(what, what))
+
+
+@citizen_required
+@require_GET
+def my_access_log(request: HttpRequest) -> HttpResponse:
+    """ "Siapa yang melihat data saya": who read the citizen's record, when, why."""
+    actor = request_actor(request)
+    page = _page_number(request.GET.get("hal"))
+    rows, has_next = access_page(actor, page)
+    return render(
+        request,
+        "services/my_access.html",
+        {
+            "rows": [(row, what_label(row.what)) for row in rows],
+            "page": page,
+            "has_next": has_next,
+        },
+    )
+
+
 def _step_forms(actor, application) -> list[tuple[Any, StepForm]]:
     return [
         (

@@ -206,6 +206,33 @@ def test_citizen_sees_who_read_his_record(make_resident, make_staff, actor_of):
     assert rows[0].at >= rows[1].at
 
 
+def test_who_read_my_record_names_the_position_and_pages(
+    make_resident, make_staff, actor_of
+):
+    me = make_resident(name="Siti Aminah", village=TENGGARONG_VILLAGE)
+    clerk = actor_of(
+        make_staff(
+            office="MPP-64.02.06",
+            role="counter_officer",
+            username="loket9",
+            position="Petugas Loket 2",
+        )
+    )
+    for _ in range(3):
+        get_resident_detail(clerk, me.pk, "layanan")
+    citizen = citizen_of(me)
+    rows = who_read_my_record(citizen)
+    assert [r.position for r in rows] == ["Petugas Loket 2"] * 3
+    ids = list(
+        AccessLog.objects.filter(subject_id=str(me.pk))
+        .order_by("-at", "-id")
+        .values_list("at", flat=True)
+    )
+    assert [r.at for r in who_read_my_record(citizen, limit=2)] == ids[:2]
+    assert [r.at for r in who_read_my_record(citizen, limit=2, offset=2)] == ids[2:]
+    assert who_read_my_record(citizen, limit=2, offset=3) == []
+
+
 def test_only_a_citizen_asks_who_read_his_record(counter, make_resident):
     with pytest.raises(PermissionDenied):
         who_read_my_record(counter)

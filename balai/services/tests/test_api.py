@@ -483,3 +483,45 @@ def test_openapi_schema_lists_the_endpoints(client):
         "/api/v1/citizens/sign-up",
     ):
         assert path in paths, path
+
+
+def test_my_access_log_roles_and_scope(client, people, officer_at, actor_of):
+    from balai.registry.selectors import get_resident_detail
+
+    url = "/api/v1/citizens/me/access-log"
+    error(client.get(url), 401)
+    error(as_user(people["counter"]).get(url), 401)
+
+    counter = actor_of(people["counter"])
+    _, registrar = officer_at(
+        "DISDUKCAPIL", "registrar", position="Kepala Seksi Pencatatan Sipil"
+    )
+    get_resident_detail(counter, people["resident"].pk, "layanan")
+    get_resident_detail(counter, people["resident"].pk, "verifikasi")
+    get_resident_detail(registrar, people["stranger"].resident_id, "koreksi")
+
+    body = as_user(people["citizen"]).get(url).json()
+    assert body["page"] == 1
+    assert body["has_next"] is False
+    assert [i["purpose"] for i in body["items"]] == ["verifikasi", "layanan"]
+    first = body["items"][0]
+    assert first["office_code"] == MPP
+    assert first["office_name"] == "Mal Pelayanan Publik Kecamatan Tenggarong"
+    assert first["position"] == "Petugas"
+    assert first["purpose_label"] == "verifikasi data"
+    assert set(first) == {
+        "at",
+        "reader",
+        "position",
+        "office_code",
+        "office_name",
+        "purpose",
+        "purpose_label",
+        "what",
+    }
+    theirs = as_user(people["stranger"]).get(url).json()["items"]
+    assert [(i["office_code"], i["purpose"]) for i in theirs] == [
+        ("DISDUKCAPIL", "koreksi")
+    ]
+    assert theirs[0]["position"] == "Kepala Seksi Pencatatan Sipil"
+    assert as_user(people["citizen"]).get(f"{url}?page=2").json()["items"] == []

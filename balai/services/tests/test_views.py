@@ -333,3 +333,65 @@ def test_counter_verification_page_roles(client, people, resident, citizen):
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.is_verified_citizen
+
+
+# --- "Siapa yang melihat data saya" -------------------------------------------
+
+
+def test_who_read_my_record_page(people, officer_at, actor_of):
+    import datetime as dt
+
+    from balai.audit.models import AccessLog
+    from balai.registry.selectors import get_resident_detail
+
+    url = "/layanan/saya/akses/"
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/akun/masuk/")
+    assert as_user(people["counter"]).get(url).status_code == 403
+
+    counter = actor_of(people["counter"])
+    registrar_user, registrar = officer_at(
+        "DISDUKCAPIL", "registrar", position="Kepala Seksi Pencatatan Sipil"
+    )
+    mine, theirs = people["resident"], people["stranger"].resident_id
+    get_resident_detail(counter, mine.pk, "layanan")
+    get_resident_detail(registrar, theirs, "koreksi")  # the other citizen's record
+    read = AccessLog.objects.get(subject_id=str(mine.pk))
+    AccessLog.objects.filter(pk=read.pk).update(
+        at=dt.datetime(2026, 3, 2, 1, 30, tzinfo=dt.UTC)
+    )
+
+    page = as_user(people["citizen"]).get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Siapa yang melihat data saya" in text
+    assert "02-03-2026 09:30" in text  # WITA
+    assert "Mal Pelayanan Publik Kecamatan Tenggarong" in text
+    assert "<td>Petugas</td><td>pelayanan</td>" in text
+    assert "Data kependudukan dengan NIK lengkap" in text
+    # The other citizen's reader, office, position and purpose do not show.
+    assert "Kepala Seksi Pencatatan Sipil" not in text
+    assert "koreksi data" not in text
+    assert registrar_user.username not in text
+    assert text.count("<tr><td>") == 1
+    other = as_user(people["stranger"]).get(url).content.decode()
+    assert "Kepala Seksi Pencatatan Sipil" in other
+    assert "Mal Pelayanan Publik Kecamatan Tenggarong" not in other
+
+
+def test_who_read_my_record_page_is_paged(people, actor_of):
+    from balai.registry.selectors import get_resident_detail
+
+    counter = actor_of(people["counter"])
+    for _ in range(26):
+        get_resident_detail(counter, people["resident"].pk, "layanan")
+    client = as_user(people["citizen"])
+    first = client.get("/layanan/saya/akses/").content.decode()
+    assert first.count("<tr><td>") == 25
+    assert 'href="?hal=2"' in first
+    second = client.get("/layanan/saya/akses/?hal=2").content.decode()
+    assert second.count("<tr><td>") == 1
+    assert 'href="?hal=1"' in second
+    assert 'href="?hal=3"' not in second
+    assert client.get("/layanan/saya/akses/?hal=x").status_code == 200
