@@ -61,18 +61,107 @@ def memory_gib() -> float:
     return kib / 1024 / 1024
 
 
-def run(args: list[str], env: dict[str, str], *, timed: bool = False) -> dict:
+def tree_rss_kib(root: int) -> int:
+    """The resident memory of `root` and all its descendants, summed (the
+    import reads its file in a second process)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "status").read_text()
+        except OSError:
+            continue
+        parent = re.search(r"PPid:\s+(\d+)", text)
+        resident = re.search(r"VmRSS:\s+(\d+)", text)
+        pid = int(entry.name)
+        children.setdefault(int(parent.group(1)) if parent else 0, []).append(pid)
+        rss[pid] = int(resident.group(1)) if resident else 0
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+class BackendCpu:
+    """CPU seconds of the PostgreSQL backends serving one database, sampled
+    (the server is shared: its other databases' work is not counted)."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self.seen: dict[int, float] = {}
+        self.conn = None
+        if url:
+            import psycopg
+
+            self.conn = psycopg.connect(url, autocommit=True)
+            self.own = self.conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+    def sample(self) -> None:
+        if self.conn is None:
+            return
+        tick = os.sysconf("SC_CLK_TCK")
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> %s",
+            [self.own],
+        ).fetchall()
+        for (pid,) in rows:
+            try:
+                text = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            fields = text[text.rindex(")") + 2 :].split()
+            self.seen[pid] = (int(fields[11]) + int(fields[12])) / tick
+
+    def total(self) -> float | None:
+        if self.conn is None:
+            return None
+        self.conn.close()
+        return sum(self.seen.values())
+
+
+def run(
+    args: list[str],
+    env: dict[str, str],
+    *,
+    timed: bool = False,
+    backends: BackendCpu | None = None,
+) -> dict:
     command = ["/usr/bin/time", "-v", *args] if timed else args
     started = time.perf_counter()
-    done = subprocess.run(
-        command, env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    peak_tree = 0
+    if timed:
+        while True:
+            try:
+                out, err = process.communicate(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                peak_tree = max(peak_tree, tree_rss_kib(process.pid))
+                if backends is not None:
+                    backends.sample()
+    else:
+        out, err = process.communicate()
     seconds = time.perf_counter() - started
+    done = subprocess.CompletedProcess(command, process.returncode, out, err)
     if done.returncode != 0:
         sys.exit(
             f"{' '.join(args)} gagal:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         )
     result = {"seconds": seconds, "stdout": done.stdout, "stderr": done.stderr}
+    if peak_tree:
+        result["peak_tree_mb"] = peak_tree / 1024
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     if peak:
         result["peak_mb"] = int(peak.group(1)) / 1024
@@ -80,38 +169,6 @@ def run(args: list[str], env: dict[str, str], *, timed: bool = False) -> dict:
     if cpu:
         result["cpu_seconds"] = sum(float(x) for x in cpu)
     return result
-
-
-def postgres_cpu(url: str | None) -> float | None:
-    """CPU seconds PostgreSQL has used so far: the postmaster's own and its
-    reaped children's (every backend that ended), plus the live backends'."""
-    if not url:
-        return None
-    import psycopg
-
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def fields(pid: int) -> list[str]:
-        text = Path(f"/proc/{pid}/stat").read_text()
-        return text[text.rindex(")") + 2 :].split()
-
-    try:
-        with psycopg.connect(url) as conn:
-            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-        postmaster = int(fields(backend)[1])
-        f = fields(postmaster)
-        total = sum(int(x) for x in f[11:15])  # utime stime cutime cstime
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit() and entry.name != str(postmaster):
-                try:
-                    g = fields(int(entry.name))
-                except OSError:
-                    continue
-                if int(g[1]) == postmaster:
-                    total += int(g[11]) + int(g[12])
-    except (OSError, ValueError, psycopg.Error):
-        return None
-    return total / tick
 
 
 def prepare(env: dict[str, str]) -> None:
@@ -205,18 +262,25 @@ def import_once(
     env: dict[str, str], path: Path, extra: list[str], pg_url: str | None = None
 ) -> dict:
     before = load()
-    pg_before = postgres_cpu(pg_url)
-    result = run([BALAI, "import_residents", str(path), "-v0", *extra], env, timed=True)
-    pg_after = postgres_cpu(pg_url)
+    backends = BackendCpu(pg_url)
+    result = run(
+        [BALAI, "import_residents", str(path), "-v0", *extra],
+        env,
+        timed=True,
+        backends=backends,
+    )
+    pg_cpu = backends.total()
     line = result["stdout"].strip().splitlines()[-1]
     figures = dict(pair.split("=") for pair in line.split())
     return {
         "seconds": round(result["seconds"], 1),
         "cpu_python": round(result.get("cpu_seconds", 0), 1),
-        "cpu_postgresql": round(pg_after - pg_before, 1)
-        if pg_before is not None and pg_after is not None
-        else None,
+        # This database's backends only, sampled every 0.5 s (the last
+        # half second of a backend may be missed).
+        "cpu_postgresql": round(pg_cpu, 1) if pg_cpu is not None else None,
         "peak_mb": round(result.get("peak_mb", 0)),
+        # Sampled every 0.5 s: the command, its reader process and `time`.
+        "peak_tree_mb": round(result.get("peak_tree_mb", 0)),
         "summary": line,
         "rows": sum(int(figures[k]) for k in ("imported", "rejected", "duplicates")),
         "load_before": before,
@@ -308,7 +372,7 @@ def main() -> None:
                     name: conn.execute(f"SHOW {name}").fetchone()[0]
                     for name in ("shared_buffers", "max_wal_size", "synchronous_commit")
                 }
-            url = fresh_pg(args.server_url, "balai_import_bench")
+            url = fresh_pg(args.server_url, "balai_imp_bench")
             env = {**base, "DATABASE_URL": url}
             prepare(env)
             pg = import_once(env, files["siak"], [], url)
@@ -319,7 +383,7 @@ def main() -> None:
             pg["command"] = "balai import_residents siak.csv -v0"
             results["pg_import"] = pg
             print(f"PostgreSQL: {json.dumps(pg)}", flush=True)
-            url = fresh_pg(args.server_url, "balai_import_bench_opensid")
+            url = fresh_pg(args.server_url, "balai_imp_bench_opensid")
             env = {**base, "DATABASE_URL": url}
             prepare(env)
             osid = import_once(
@@ -370,7 +434,8 @@ def markdown(r: dict) -> str:
             f"`{pg['command']}`: **{pg['seconds']} s** for {pg['rows']:,} rows "
             f"({pg['rows_per_second']:,} rows/s), CPU {pg['cpu_python']} s in the "
             f"command + {pg['cpu_postgresql']} s in PostgreSQL, "
-            f"peak memory {pg['peak_mb']} MB, "
+            f"peak memory {pg['peak_mb']} MB (largest process; all its processes "
+            f"together {pg['peak_tree_mb']} MB), "
             f"load {pg['load_before']} -> {pg['load_after']}; `{pg['summary']}`; "
             f"written: {w['residents']:,} residents, {w['families']:,} KK, "
             f"{w['events']:,} events, {w['change_records']:,} change records, "
@@ -392,7 +457,8 @@ def markdown(r: dict) -> str:
         lines.append(
             f"- SQLite: `{s['command']}`: **{s['seconds']} s** for {s['rows']:,} rows "
             f"({s['rows_per_second']:,} rows/s), CPU {s['cpu_python']} s, "
-            f"peak memory {s['peak_mb']} MB, load "
+            f"peak memory {s['peak_mb']} MB (all processes {s['peak_tree_mb']} MB), "
+            "load "
             f"{s['load_before']} -> {s['load_after']}; `{s['summary']}`."
         )
     return "\n".join(lines) + "\n"
