@@ -32,6 +32,7 @@ from balai.accounts.selectors import (
 from balai.antrian.views import staff_links as queue_links
 from balai.core.errors import BalaiError
 from balai.registry.views import staff_links as registry_links
+from balai.services.views import citizen_links
 from balai.services.views import staff_links as service_links
 
 
@@ -191,10 +192,19 @@ def switch_office(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def citizen_home(request: HttpRequest) -> HttpResponse:
-    """A citizen's own page (the citizen services come later)."""
+    """A citizen's start page: his service pages and his verification state."""
     if request.user.kind != AccountKind.CITIZEN:
         return redirect("accounts:staff-home")
-    return render(request, "accounts/citizen_home.html")
+    user = request.user
+    return render(
+        request,
+        "accounts/citizen_home.html",
+        {
+            "links": citizen_links(user),
+            "verified": user.is_verified_citizen,
+            "can_verify_by_code": bool(user.phone),
+        },
+    )
 
 
 def _parse_day(raw: str | None) -> datetime.date | None:

@@ -99,6 +99,21 @@ def staff_links(actor) -> list[tuple[str, str]]:
     return links
 
 
+def citizen_links(user) -> list[tuple[str, str]]:
+    """Return (address, label) of the citizen's own service pages, for the
+    citizen home: apply, my applications, tracking, who read my data."""
+    links = [
+        (reverse("services:catalogue"), _("Ajukan layanan (katalog layanan)")),
+        (reverse("services:my-applications"), _("Permohonan saya")),
+        (reverse("services:track"), _("Lacak permohonan dengan nomor dan kode")),
+    ]
+    if getattr(user, "resident_id", None):
+        links.append(
+            (reverse("services:my-access-log"), _("Siapa yang melihat data saya"))
+        )
+    return links
+
+
 def citizen_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

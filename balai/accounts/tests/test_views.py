@@ -482,3 +482,57 @@ def test_an_office_he_is_not_posted_at_changes_nothing(client, two_office_office
 def test_an_officer_of_one_office_sees_no_switch(client, make_staff):
     client.force_login(make_staff(office=TENGGARONG, role="counter_officer"))
     assert 'name="office"' not in client.get("/akun/petugas/").content.decode()
+
+
+# --- the citizen home: his start page -------------------------------------------
+
+
+def test_citizen_home_links_his_service_pages(client, system_actor, make_resident):
+    from balai.accounts.models import User
+
+    person = make_resident(name="Warga Beranda")
+    user = create_citizen_account(
+        actor=system_actor,
+        username="warga.beranda",
+        password=PASSWORD,
+        phone="081234567890",
+        resident_id=person.pk,
+        check_password=False,
+    )
+    anonymous = client.get("/akun/warga/")
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith("/akun/masuk/")
+
+    client.force_login(user)
+    text = client.get("/akun/warga/").content.decode()
+    assert "segera hadir" not in text
+    for address in (
+        'href="/layanan/"',
+        'href="/layanan/saya/"',
+        'href="/layanan/lacak/"',
+        'href="/layanan/saya/akses/"',
+    ):
+        assert address in text
+    # Not yet verified: told to bring his KTP-el to a counter, with his
+    # username, and (he has a phone) offered the SMS code page.
+    assert 'data-verification="unverified"' in text
+    assert "KTP-el" in text
+    assert "warga.beranda" in text
+    assert 'href="/layanan/daftar/verifikasi/"' in text
+
+    User.objects.filter(pk=user.pk).update(is_verified_citizen=True)
+    text = client.get("/akun/warga/").content.decode()
+    assert 'data-verification="verified"' in text
+    assert 'data-verification="unverified"' not in text
+    assert 'href="/layanan/daftar/verifikasi/"' not in text
+
+
+def test_citizen_home_without_a_phone_or_record(client, citizen):
+    # An account not linked to a record has no access-log page, and one
+    # without a phone is sent to the counter only.
+    client.force_login(citizen)
+    text = client.get("/akun/warga/").content.decode()
+    assert 'href="/layanan/saya/"' in text
+    assert "/layanan/saya/akses/" not in text
+    assert 'data-verification="unverified"' in text
+    assert "/layanan/daftar/verifikasi/" not in text
