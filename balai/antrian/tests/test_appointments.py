@@ -435,3 +435,58 @@ def test_settings_are_set_by_a_service_admin_within_limits(
     )
     assert mpp not in selectors.appointment_offices()
     assert slots.bookable_days(mpp) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_citizens_booking_the_last_place_at_once_only_one_gets_it(
+    regions, system_actor, make_citizen, clock
+):
+    """For real, with threads on the test database (SQLite serialises the
+    writers; PostgreSQL waits on the lane's row lock)."""
+    import threading
+    import time
+
+    from django.db import OperationalError, close_old_connections, connection
+
+    from balai.antrian.models import QueueLane
+    from balai.regions.models import Office
+
+    office = Office.objects.get(code=MPP)
+    actions.ensure_queue_setup(actor=system_actor, offices=[office])
+    set_capacity(system_actor, office, 1)
+    lane_a = QueueLane.objects.get(office=office, prefix="A")
+    start = at("2026-03-03", "10:00")
+    citizens = [make_citizen()[1] for _ in range(4)]
+    won: list[str] = []
+    refused: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(citizens))
+
+    def work(actor) -> None:
+        try:
+            barrier.wait()
+            for _retry in range(300):
+                try:
+                    won.append(book(actor, office, lane_a, start).code)
+                    return
+                except Conflict as exc:
+                    refused.append(exc.code)
+                    return
+                except OperationalError:  # SQLite: "database is locked"
+                    time.sleep(0.01)
+            raise RuntimeError("never got the write lock")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in citizens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert len(won) == 1
+    assert refused == ["slot_full"] * 3
+    assert Appointment.objects.count() == 1
