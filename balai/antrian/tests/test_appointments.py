@@ -490,3 +490,24 @@ def test_citizens_booking_the_last_place_at_once_only_one_gets_it(
     assert len(won) == 1
     assert refused == ["slot_full"] * 3
     assert Appointment.objects.count() == 1
+
+
+def test_bookings_and_settings_are_logged_for_sync_as_the_mpps(
+    clock, mpp, lane, warga, system_actor, kiosk
+):
+    from balai.core.models import ChangeRecord
+
+    set_capacity(system_actor, mpp, 3)
+    appt = book(warga, mpp, lane("A"), at("2026-03-02", "10:00"))
+    clock.now = at("2026-03-02", "09:50")
+    actions.check_in_appointment(actor=kiosk, office=mpp, code=appt.code)
+    rows = ChangeRecord.objects.filter(
+        model__in=["antrian.appointment", "antrian.appointmentsettings"]
+    )
+    assert {(r.model, r.office_code, r.region_code) for r in rows} == {
+        ("antrian.appointmentsettings", MPP, "64.02.06"),
+        ("antrian.appointment", MPP, "64.02.06"),
+    }
+    last = rows.filter(model="antrian.appointment").order_by("seq").last()
+    assert last.payload["status"] == "checked_in"
+    assert last.payload["ticket_id"] == str(Ticket.objects.get().pk)
