@@ -88,17 +88,30 @@ def siak_documents_of(*, actor: Actor, resident_id: Any) -> QuerySet[SiakDocumen
 
 
 def siak_document(*, actor: Actor, document_id: Any) -> SiakDocument:
+    """One SIAK document the actor may have: about himself (citizen), in his
+    scope (staff who read documents), or of an application he may read (the
+    parent who applied for his newborn's akta, the office that filed it)."""
     document = SiakDocument.objects.filter(pk=_uuid(document_id)).first()
     if document is None:
         raise NotFound()
     if actor.is_citizen:
-        if actor.resident_id != document.subject_resident_id:
-            raise NotFound()
+        if actor.resident_id == document.subject_resident_id:
+            return document
+    elif actor.has_role(*STAFF_READ_ROLES) and actor.covers(
+        document.region_code or None
+    ):
         return document
-    if not actor.has_role(*STAFF_READ_ROLES):
-        raise NotFound()
-    actor.require_covers(document.region_code or None)
-    return document
+    if _reads_its_application(actor, document):
+        return document
+    raise NotFound()
+
+
+def _reads_its_application(actor: Actor, document: SiakDocument) -> bool:
+    if not document.application_ref:
+        return False
+    from balai.services.selectors import visible_applications
+
+    return visible_applications(actor).filter(number=document.application_ref).exists()
 
 
 def deliver_siak(
@@ -112,6 +125,44 @@ def deliver_siak(
     document = siak_document(actor=actor, document_id=document_id)
     data = _blob(document.sha256)
     _log(actor, _subject_of(document), what)
+    return document, data
+
+
+TRACK_WHAT = "track_download"
+
+
+def deliver_siak_tracked(
+    *, actor: Actor | None, document_id: Any, token: str
+) -> tuple[SiakDocument, bytes]:
+    """The SIAK PDF of an issued application, for whoever tracked it with its
+    number and code (the token the tracking page made); access-logged under
+    the signed-in user, or as "pelacakan dengan kode" for an anonymous one."""
+    from balai.services import siak
+    from balai.services.models import Application, Status
+
+    number = siak.read_track_token(token, document_id)
+    document = SiakDocument.objects.filter(pk=_uuid(document_id)).first()
+    if document is None or not number or document.application_ref != number:
+        raise NotFound()
+    issued = Application.objects.filter(
+        number=number, status__in=(Status.ISSUED, Status.COLLECTED)
+    ).exists()
+    if not issued:
+        raise NotFound()
+    data = _blob(document.sha256)
+    reader = actor or Actor(user_id=None, username=siak.TRACK_READER)
+    subject = _subject_of(document)
+    own = (
+        reader.is_citizen
+        and reader.resident_id is not None
+        and str(reader.resident_id) == str(subject.pk)
+    )
+    log_access(
+        actor=reader,
+        subject=subject,
+        purpose=AccessPurpose.SELF if own else AccessPurpose.SERVICE,
+        what=TRACK_WHAT,
+    )
     return document, data
 
 
@@ -147,7 +198,10 @@ def _subject_of(document: SiakDocument) -> Any:
 
 
 def _log(actor: Actor, subject: Any, what: str) -> None:
-    purpose = AccessPurpose.SELF if actor.is_citizen else AccessPurpose.SERVICE
+    # "Pribadi" only for a citizen reading about himself (a parent fetching his
+    # newborn's akta reads for the service he applied for).
+    own = actor.is_citizen and str(actor.resident_id or "") == str(subject.pk)
+    purpose = AccessPurpose.SELF if own else AccessPurpose.SERVICE
     log_access(actor=actor, subject=subject, purpose=purpose, what=what)
 
 

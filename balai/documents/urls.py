@@ -19,4 +19,9 @@ urlpatterns = [
         views.siak_pdf,
         name="siak-pdf",
     ),
+    re_path(
+        r"^dokumen/siak/(?P<document_id>[0-9a-f-]{36})/lacak/(?P<token>[A-Za-z0-9_:.-]{1,512})$",
+        views.siak_pdf_tracked,
+        name="siak-track",
+    ),
 ]

@@ -163,6 +163,22 @@ def siak_pdf(request: HttpRequest, document_id: str, what: str) -> HttpResponse:
     return _pdf(data, name, inline=what == "print")
 
 
+@never_cache
+@require_GET
+def siak_pdf_tracked(
+    request: HttpRequest, document_id: str, token: str
+) -> HttpResponse:
+    """A SIAK PDF linked from the tracking page (number and code were given)."""
+    actor = request_actor(request) if request.user.is_authenticated else None
+    document, data = selectors.deliver_siak_tracked(
+        actor=actor, document_id=document_id, token=token
+    )
+    name = f"{document.kind}-{_safe_name(document.number)}.pdf"
+    response = _pdf(data, name, inline=False)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 class RevokeForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Alasan pencabutan"), min_length=5, max_length=300

@@ -190,6 +190,9 @@ class Tracking:
     steps: list[TrackStep] = field(default_factory=list)
     # Links only: the files behind them are served to the applicant or staff.
     receipt_id: str = ""
+    # SIAK PDFs kept by the documents app (downloaded through it, logged) ...
+    siak_document_ids: list[str] = field(default_factory=list)
+    # ... and SIAK attachments it does not keep (served by `attachment`, logged).
     siak_attachment_ids: list[str] = field(default_factory=list)
 
 
@@ -220,6 +223,19 @@ def track(*, number: str, code: str) -> Tracking:
         for e in events_of(app)
     ]
     receipt = receipt_of(app)
+    documents, loose = [], []
+    if app.status in (Status.ISSUED, Status.COLLECTED):
+        from balai.services import siak
+
+        documents = siak.documents_of(app)
+        kept = {d.sha256 for d in documents}
+        loose = [
+            str(pk)
+            for pk, sha256 in app.attachments.filter(
+                kind=AttachmentKind.SIAK_DOCUMENT
+            ).values_list("pk", "blob_id")
+            if sha256 not in kept
+        ]
     return Tracking(
         number=app.number,
         service=app.service.name,
@@ -233,14 +249,8 @@ def track(*, number: str, code: str) -> Tracking:
         office=app.filed_office.name,
         steps=steps,
         receipt_id=str(receipt.pk) if receipt is not None else "",
-        siak_attachment_ids=[
-            str(pk)
-            for pk in app.attachments.filter(
-                kind=AttachmentKind.SIAK_DOCUMENT
-            ).values_list("pk", flat=True)
-        ]
-        if app.status in (Status.ISSUED, Status.COLLECTED)
-        else [],
+        siak_document_ids=[str(d.pk) for d in documents],
+        siak_attachment_ids=loose,
     )
 
 

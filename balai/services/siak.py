@@ -1,10 +1,12 @@
 """The SIAK-issued PDF, kept by the documents app at the `issue` step.
 
 `store_siak_document` keeps it content-addressed and delivers it with the
-access log (`/dokumen/siak/<id>/download|print`); the application keeps its
-attachment too (the applicant downloads it from his application, since the
-documents app lets a citizen fetch only documents about himself: a parent is
-not the newborn).
+access log (`/dokumen/siak/<id>/download|print`) to the person it is about,
+staff in scope, and whoever may read its application (a parent is not the
+newborn, but applied for him). The application keeps its attachment too; the
+attachment link sends a kept PDF to that same logged path, and logs one the
+documents app does not keep. The tracking page links a signed, short-lived
+token instead of the tracking code (`track_token`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import importlib
 from typing import Any
 
 from django.apps import apps
+from django.core import signing
 
 from balai.core.actors import Actor
+from balai.core.errors import NotFound
 from balai.services import files, register
 from balai.services.models import Application, Attachment, AttachmentKind
 
@@ -80,3 +84,80 @@ def documents_of(application: Application) -> list:
         return []
     model = apps.get_model("documents", "SiakDocument")
     return list(model.objects.filter(application_ref=application.number))
+
+
+def document_of_attachment(attachment: Attachment) -> Any:
+    """The documents app's SIAK document kept from this attachment, or None."""
+    if (
+        attachment.kind != AttachmentKind.SIAK_DOCUMENT
+        or attachment.application_id is None
+        or not apps.is_installed("balai.documents")
+    ):
+        return None
+    model = apps.get_model("documents", "SiakDocument")
+    return (
+        model.objects.filter(
+            application_ref=attachment.application.number,
+            sha256=attachment.blob_id,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+# --- Downloads from the tracking page ------------------------------------------
+# Whoever gave the number and the tracking code may download the SIAK PDF of
+# an issued application. The page does not put the code in the link: it links
+# a signed token naming the document and the application number, good for
+# TRACK_TOKEN_MAX_AGE seconds; the documents app checks it, delivers, and
+# writes the access log ("pelacakan dengan kode").
+
+TRACK_TOKEN_SALT = "balai.services.siak.track-download"  # noqa: S105 (a salt, public)
+TRACK_TOKEN_MAX_AGE = 60 * 60
+TRACK_READER = "pelacakan dengan kode"
+
+
+def track_token(document_id: Any, number: str) -> str:
+    return signing.dumps(
+        {"d": str(document_id), "n": number}, salt=TRACK_TOKEN_SALT, compress=True
+    )
+
+
+def log_attachment_download(*, actor: Actor, attachment: Attachment) -> None:
+    """Write the access log for a SIAK PDF served from the application's
+    attachment (one the documents app does not keep)."""
+    from balai.audit.actions import log_access
+    from balai.audit.models import AccessPurpose
+    from balai.registry.models import Resident
+
+    application = attachment.application
+    subject_id = _subject_id(application)
+    subject = (
+        Resident.objects.filter(pk=subject_id).only("pk").first()
+        if subject_id
+        else None
+    ) or application
+    own = actor.is_citizen and str(actor.resident_id or "") == str(subject.pk)
+    log_access(
+        actor=actor,
+        subject=subject,
+        purpose=AccessPurpose.SELF if own else AccessPurpose.SERVICE,
+        what="download",
+    )
+
+
+def read_track_token(token: str, document_id: Any) -> str:
+    """Return the application number a valid, fresh token for this document
+    names; NotFound otherwise (forged, expired, for another document)."""
+    try:
+        data = signing.loads(token, salt=TRACK_TOKEN_SALT, max_age=TRACK_TOKEN_MAX_AGE)
+    except signing.SignatureExpired:
+        raise NotFound(
+            "Tautan unduhan ini sudah kedaluwarsa. Lacak ulang permohonan Anda.",
+            code="link_expired",
+        ) from None
+    except signing.BadSignature:
+        raise NotFound() from None
+    if not isinstance(data, dict) or data.get("d") != str(document_id):
+        raise NotFound()
+    return str(data.get("n") or "")

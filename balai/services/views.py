@@ -377,11 +377,31 @@ def my_application(request: HttpRequest, pk) -> HttpResponse:
             "application": application,
             "events": selectors.events_of(application),
             "receipt": receipts.receipt_of(application),
+            "siak_downloads": _siak_downloads(application),
             "steps": _step_forms(actor, application),
             "survey_open": application.status in workflow.COMPLETED
             and not hasattr(application, "survey"),
         },
     )
+
+
+def _siak_downloads(application) -> list[str]:
+    """Links to the application's SIAK PDFs: through the documents app (which
+    logs every download), else through `attachment` (which logs it too)."""
+    documents = siak.documents_of(application)
+    links = [
+        reverse(
+            "documents:siak-pdf", kwargs={"document_id": str(d.pk), "what": "download"}
+        )
+        for d in documents
+    ]
+    kept = {d.sha256 for d in documents}
+    links += [
+        reverse("services:attachment", args=[a.pk])
+        for a in application.attachments.filter(kind=AttachmentKind.SIAK_DOCUMENT)
+        if a.blob_id not in kept
+    ]
+    return links
 
 
 def _take_step(request, actor, application, view_name: str) -> HttpResponse:
@@ -467,7 +487,23 @@ def track(request: HttpRequest) -> HttpResponse:
             form.add_error(
                 None, _("Permohonan tidak ditemukan. Periksa nomor dan kode lacak.")
             )
-    return render(request, "services/track.html", {"form": form, "result": result})
+    siak_links = []
+    if result is not None:
+        siak_links = [
+            reverse(
+                "documents:siak-track",
+                kwargs={
+                    "document_id": pk,
+                    "token": siak.track_token(pk, result.number),
+                },
+            )
+            for pk in result.siak_document_ids
+        ]
+    return render(
+        request,
+        "services/track.html",
+        {"form": form, "result": result, "siak_links": siak_links},
+    )
 
 
 # --- Citizen sign-up ----------------------------------------------------------
@@ -1051,6 +1087,14 @@ def attachment(request: HttpRequest, pk) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     actor = request_actor(request)
     item = selectors.attachment_for(actor, pk)
+    if item.kind == AttachmentKind.SIAK_DOCUMENT and item.application_id:
+        # A SIAK-issued PDF: delivered (and access-logged) by the documents app.
+        document = siak.document_of_attachment(item)
+        if document is not None:
+            return redirect(
+                "documents:siak-pdf", document_id=str(document.pk), what="download"
+            )
+        siak.log_attachment_download(actor=actor, attachment=item)
     blob = item.blob
     ext = files.EXTENSIONS.get(blob.content_type, "bin")
     response = FileResponse(
