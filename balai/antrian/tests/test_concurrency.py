@@ -67,7 +67,7 @@ def test_candidate_query_locks_rows_where_the_database_can(lane, counter, kiosk,
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_calls_never_share_a_ticket(
-    system_actor, make_staff, actor_of, clock
+    regions, system_actor, make_staff, actor_of, clock
 ):
     from balai.antrian.actions import ensure_queue_setup, kiosk_actor
     from balai.antrian.models import Counter, QueueLane
