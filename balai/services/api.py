@@ -442,6 +442,22 @@ def mask_nik(nik: str | None) -> str:
     return f"{nik[:6]}******{nik[-4:]}" if nik and len(nik) == 16 else ""
 
 
+ROW_FIELDS = (
+    "number",
+    "service__code",
+    "status",
+    "channel",
+    "owner_office__code",
+    # Joined by the selector (not shown): its code only.
+    "filed_office__code",
+    "submitted_at",
+    "due_date",
+    "deadline_flagged",
+    "held_for_identity",
+    "version",
+)
+
+
 def _row(app: Application) -> dict[str, Any]:
     return {
         "id": app.pk,
@@ -533,7 +549,9 @@ def list_applications(request: HttpRequest, status: str = ""):
             qs = qs.filter(status=status)
     else:
         qs = selectors.inbox(actor=actor, status=status or None)
-    items = [_row(a) for a in qs]
+    # Only what a row shows: not the form data, nor each row's service
+    # (schema, requirements) and offices (hours) decoded again.
+    items = [_row(a) for a in qs.only(*ROW_FIELDS)]
     return {"count": len(items), "items": items}
 
 

@@ -54,10 +54,14 @@ def deadline_of(
 
 
 def refresh(
-    application: Application, events: list[ApplicationEvent] | None = None
+    application: Application,
+    events: list[ApplicationEvent] | None = None,
+    calendar: cal.Calendar | None = None,
 ) -> list[str]:
-    """Recompute the denormalised clock fields; return the fields changed."""
-    deadline = deadline_of(application, events)
+    """Recompute the denormalised clock fields; return the fields changed.
+
+    `calendar` saves the holidays query when many are refreshed at once."""
+    deadline = deadline_of(application, events, calendar)
     wanted: dict = {}
     if deadline is None:
         wanted = {"due_date": None, "deadline_flagged": False, "deadline_note": ""}
