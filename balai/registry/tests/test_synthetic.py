@@ -204,3 +204,37 @@ def test_twins_are_born_now_and_then():
             )
         # Their mother is a member of the same KK.
         assert a.person.mother_nik in {m.person.nik for m in family.members}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_population_with_two_writer_processes_writes_the_same_people(regions):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("two writer processes need a database server")
+    call_command(
+        "seed_population", residents=300, batch=60, seed=3, workers=2, verbosity=0
+    )
+    people = [
+        (m.person.nik, m.person.name, m.person.birth_date)
+        for f in population(300, villages=villages(), seed=3)
+        for m in f.members
+    ]
+    stored = list(Resident.objects.values_list("nik", "name", "birth_date"))
+    assert sorted(stored) == sorted(people)
+    families = Family.objects.count()
+    assert LifeEvent.objects.count() == 300 + families
+    changes = ChangeRecord.objects.filter(model__startswith="registry.")
+    assert changes.count() == 2 * (300 + families)
+    seqs = sorted(changes.values_list("seq", flat=True))
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    # The batches of one writer, each written once by one of the two.
+    from balai.registry.management.commands.seed_population import _batches
+
+    expected = [
+        sum(len(f.members) for f in batch)
+        for batch in _batches(population(300, villages=villages(), seed=3), 60)
+    ]
+    entries = AuditEntry.objects.filter(action="registry.residents.register_bulk")
+    assert sorted(e.details["residents"] for e in entries) == sorted(expected)
+    assert check() == []
