@@ -106,6 +106,7 @@ def citizen_links(user) -> list[tuple[str, str]]:
         (reverse("services:catalogue"), _("Ajukan layanan (katalog layanan)")),
         (reverse("services:my-applications"), _("Permohonan saya")),
         (reverse("services:track"), _("Lacak permohonan dengan nomor dan kode")),
+        (reverse("antrian:my-appointments"), _("Janji temu saya")),
     ]
     if getattr(user, "resident_id", None):
         links.append(

@@ -511,6 +511,7 @@ def test_citizen_home_links_his_service_pages(client, system_actor, make_residen
         'href="/layanan/saya/"',
         'href="/layanan/lacak/"',
         'href="/layanan/saya/akses/"',
+        'href="/antrian/janji-temu/"',
     ):
         assert address in text
     # Not yet verified: told to bring his KTP-el to a counter, with his
