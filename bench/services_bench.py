@@ -24,7 +24,12 @@ debug and demo off, a second factor required, tokens issued after it):
   the answers; latency counted from the scheduled moment, so waiting for a
   free connection counts too): /healthz at --rate for --seconds, then
   submissions at --rate for --seconds;
-- checks: every 201 filed exactly one application, a replayed key files none.
+- checks: every 201 filed exactly one application, a replayed key files none;
+- the CPU seconds gunicorn's workers used in each loaded phase;
+- receipts: submit numbers and signs the receipt in its transaction and leaves
+  the PDF to the render task (`balai db_worker`), which does not run during
+  the measurement; the backlog left is counted and a sample of 30 rendered
+  here, timed (the work a worker must keep up with).
 
 Prints the figures and one JSON line.
 """
@@ -401,6 +406,43 @@ def open_loop(
     }
 
 
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user + system) used so far by gunicorn's workers."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return 0.0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def receipts_pending(sample: int) -> dict:
+    """Receipts whose PDF waits for the render task (no worker ran during the
+    measurement), and the cost of rendering a sample of them here."""
+    from balai.documents.actions import render_pending
+    from balai.documents.models import IssuedDocument
+
+    pending = IssuedDocument.objects.filter(kind="receipt", pdf_sha256="")
+    count = pending.count()
+    ids = [str(pk) for pk in pending.values_list("pk", flat=True)[:sample]]
+    wall, cpu = time.perf_counter(), time.process_time()
+    done = render_pending(ids)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "pending_after_run": count,
+        "rendered_sample": done,
+        "render_ms_per_receipt": round(1000 * wall / max(done, 1), 1),
+        "render_cpu_ms_per_receipt": round(1000 * cpu / max(done, 1), 1),
+    }
+
+
 def start_gunicorn(env: dict, port: int, workers: int, log: Path):
     server = subprocess.Popen(
         [
@@ -531,9 +573,14 @@ def main() -> None:
         people = people[n + 1 :]
         if not args.skip_loaded:
             count0 = Application.objects.count()
+            cpu = workers_cpu(server.pid)
             figures["loaded_healthz"] = open_loop(
                 client, [HEALTH] * loaded_count, 200, args.rate, args.threads
             )
+            figures["loaded_healthz"]["workers_cpu_s"] = round(
+                workers_cpu(server.pid) - cpu, 1
+            )
+            cpu = workers_cpu(server.pid)
             print(
                 f"loaded healthz: {json.dumps(figures['loaded_healthz'])}", flush=True
             )
@@ -543,6 +590,9 @@ def main() -> None:
                 201,
                 args.rate,
                 args.threads,
+            )
+            figures["loaded_submit"]["workers_cpu_s"] = round(
+                workers_cpu(server.pid) - cpu, 1
             )
             print(f"loaded submit: {json.dumps(figures['loaded_submit'])}", flush=True)
             figures["loaded_filed_as_answered"] = (
@@ -561,6 +611,7 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    figures["receipts"] = receipts_pending(30)
     figures["load_end"] = load()
     print(figures.pop("explain_largest_inbox"))
     print(f"load average (1 min) at end: {figures['load_end']}")
