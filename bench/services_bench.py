@@ -179,9 +179,7 @@ def officers() -> tuple[dict[str, dict], dict]:
         if user is None:
             # Nobody logs in with these: a random password, quickly hashed.
             with override_settings(
-                PASSWORD_HASHERS=[
-                    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher"
-                ]
+                PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
             ):
                 user = create_staff(
                     actor=system,
