@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -502,14 +502,19 @@ def _claim_attachments(
 
 def _next_number(*, office: Office, moment: datetime.datetime) -> str:
     year = cal.to_wita(moment).year
-    counter, _created = ApplicationCounter.objects.select_for_update().get_or_create(
-        office_code=office.code, year=year
-    )
-    ApplicationCounter.objects.filter(pk=counter.pk).update(
-        last_serial=F("last_serial") + 1
-    )
-    counter.refresh_from_db(fields=["last_serial"])
-    return format_number(office.code, year, counter.last_serial)
+    # One statement: the counter made if missing, moved on and read back; its
+    # row stays locked to the commit (no gaps, no repeats).
+    table = connection.ops.quote_name(ApplicationCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (office_code, year, last_serial) "  # noqa: S608
+            "VALUES (%s, %s, 1) ON CONFLICT (office_code, year) "
+            f"DO UPDATE SET last_serial = {table}.last_serial + 1 "
+            "RETURNING last_serial",
+            [office.code, year],
+        )
+        serial = cursor.fetchone()[0]
+    return format_number(office.code, year, serial)
 
 
 def format_number(office_code: str, year: int, serial: int) -> str:
