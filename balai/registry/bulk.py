@@ -297,6 +297,20 @@ def _payload_makers(fields: Sequence[models.Field]) -> list[Callable[[Any], Any]
     return out
 
 
+def _tuple_getter(names: Sequence[str]) -> Callable[[dict], tuple]:
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return operator.itemgetter(*names)
+
+
+_PLAIN = (
+    (models.BooleanField, bool),
+    (models.IntegerField, int),
+    (models.CharField | models.TextField, str),
+)
+
+
 def _insert_rows(
     model: type[models.Model],
     fields: list[models.Field],
@@ -304,12 +318,31 @@ def _insert_rows(
     routes: Sequence[tuple[str, str]],
 ) -> int:
     """Insert `rows` with ``executemany`` and write their change records, the
-    rows `log_changes` would write for the same objects."""
+    rows `log_changes` would write for the same objects.
+
+    Most columns are plain (text, integers, booleans): their value is stored
+    and put in the payload as it is. Those are checked per row by class in
+    one pass per kind (a value of another class goes through the field and
+    `json_value` like the rest); the others (UUIDs, dates, JSON) are adapted
+    one by one."""
     qn = connection.ops.quote_name
     names = [f.attname for f in fields]
     get = operator.itemgetter(*names)
-    adapters = list(enumerate(_db_adapters(fields)))
-    makers = list(zip(names, _payload_makers(fields), strict=True))
+    adapters = _db_adapters(fields)
+    makers = _payload_makers(fields)
+    plain: dict[type, list[int]] = {}
+    special: list[tuple[int, Callable, Callable]] = []
+    for i, field in enumerate(fields):
+        target = _target(field)
+        cls = next((c for kind, c in _PLAIN if isinstance(target, kind)), None)
+        if cls is None or isinstance(target, models.JSONField):
+            special.append((i, adapters[i], makers[i]))
+        else:
+            plain.setdefault(cls, []).append(i)
+    checks = [
+        (_tuple_getter([names[i] for i in where]), {cls, type(None)}, where)
+        for cls, where in plain.items()
+    ]
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - model names
         qn(model._meta.db_table),
         ", ".join(qn(f.column) for f in fields),
@@ -323,10 +356,21 @@ def _insert_rows(
     with connection.cursor() as cursor:
         chunk: list[tuple] = []
         for row in rows:
-            values = get(row)
-            chunk.append(tuple([adapt(values[i]) for i, adapt in adapters]))
+            raw = get(row)
+            db = list(raw)
+            out = list(raw)
+            for i, adapt, make in special:
+                value = raw[i]
+                db[i] = adapt(value)
+                out[i] = make(value)
+            for getter, allowed, where in checks:
+                if not set(map(type, getter(row))) <= allowed:
+                    for i in where:
+                        db[i] = adapters[i](raw[i])
+                        out[i] = makers[i](raw[i])
+            chunk.append(tuple(db))
             pks.append(row[pk_name])
-            payloads.append(dumps({name: make(row[name]) for name, make in makers}))
+            payloads.append(dumps(dict(zip(names, out, strict=True))))
             if len(chunk) >= _BATCH:
                 cursor.executemany(sql, chunk)
                 count += len(chunk)

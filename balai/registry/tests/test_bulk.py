@@ -144,3 +144,41 @@ def test_matching_finds_what_the_register_holds(written):
         Family, "kk_number", [family.kk_number, "x"], also=["id"], chunk=1
     ) == [(family.kk_number, family.pk)]
     assert bulk.matching(Resident, "nik", []) == []
+
+
+def test_a_value_of_another_class_goes_through_the_field(written):
+    if bulk.use_copy():
+        pytest.skip("the executemany path (no COPY)")
+    from django.utils import timezone
+    from django.utils.translation import gettext_lazy
+
+    from balai.registry.models import Family as F
+
+    template = Family.objects.get(pk=written.family_ids[0])
+    row = bulk.full_row(
+        F,
+        {
+            "id": uuid.uuid4(),
+            "village_id": template.village_id,
+            "kecamatan_code": template.kecamatan_code,
+            "owner_office_id": str(template.owner_office_id),  # a str, not a UUID
+            "rt": 7,  # an int in a text column
+            "street": gettext_lazy("Jalan Mulawarman"),  # a lazy string
+            "version": True,  # a bool in an integer column
+            "created_at": timezone.now().replace(microsecond=0),
+            "updated_at": timezone.now().replace(microsecond=0),
+        },
+    )
+    with transaction.atomic():
+        assert bulk.insert(F, [row], routes=[("MPP", template.village_id)]) == 1
+    stored = _stored(F, row["id"])
+    fields = [f for f in F._meta.concrete_fields if f.column]
+    expected = _literals(
+        [f.get_db_prep_save(row[f.attname], connection) for f in fields]
+    )
+    assert [stored[f.attname] for f in fields] == expected
+    assert stored["rt"] == "'7'"
+    record = ChangeRecord.objects.get(object_id=str(row["id"]))
+    assert record.payload == model_payload(F(**row))
+    assert record.payload["rt"] == 7
+    assert record.payload["street"] == "Jalan Mulawarman"
