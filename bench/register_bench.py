@@ -21,8 +21,11 @@ share of queries whose intended person is among the 20.
 Timed (after a warm-up on other queries), each as p50/p95/p99 in milliseconds:
 - baseline: a bare primary-key lookup of a resident (Resident.objects.get(pk=));
 - NIK lookup: search_residents(actor, nik);
-- resident page: get_resident_detail(actor, id, purpose) (writes the access
-  log row) plus rendering a representative resident-page template;
+- resident page (selector): get_resident_detail(actor, id, purpose) (writes the
+  access log row) plus rendering a representative resident-page template;
+- resident page (request): GET /penduduk/warga/<id>/ through Django's whole
+  request handler (middleware, session login of a registrar made through the
+  accounts actions, the view, the real template), in process, no network;
 - name search: search_residents(actor, query), top 20.
 """
 
@@ -281,6 +284,43 @@ def bench_actor():
     )
 
 
+def bench_client():
+    """Return a test client logged in as a registrar (made once, via actions)."""
+    import datetime
+
+    from django.core.management import call_command
+    from django.test import Client
+
+    from balai.accounts.actions import create_posting, create_staff
+    from balai.accounts.models import User
+    from balai.core.actors import Actor
+    from balai.regions.models import Office
+
+    user = User.objects.filter(username="bench.registrar").first()
+    if user is None:
+        system = Actor.system(name="bench")
+        user = create_staff(
+            actor=system,
+            username="bench.registrar",
+            full_name="Registrar Bench",
+            password="bench-" + uuid.uuid4().hex,
+            check_password=False,
+        )
+        create_posting(
+            actor=system,
+            user=user,
+            office=Office.objects.get(code="DISDUKCAPIL"),
+            position="Registrar",
+            role="registrar",
+            start_date=datetime.date(2024, 1, 1),
+        )
+    # Pages load their CSS through the hashed manifest, as in production.
+    call_command("collectstatic", interactive=False, verbosity=0)
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(user)
+    return client
+
+
 def machine() -> str:
     cpus = os.cpu_count()
     mem = ""
@@ -352,6 +392,11 @@ def main() -> None:
     warm = rng.sample(others, min(50, len(others)))
     lookups = rng.sample(people, min(args.queries, len(people)))
     template = engines["django"].from_string(RESIDENT_PAGE)
+    client = bench_client()
+
+    def page_view(pk) -> None:
+        response = client.get(f"/penduduk/warga/{pk}/")
+        assert response.status_code == 200, response.status_code
 
     # Warm-up: other people, every path, untimed.
     for pk, name, nik in warm:
@@ -360,6 +405,7 @@ def main() -> None:
         if nik:
             search_residents(actor, nik)
         template.render({"d": get_resident_detail(actor, pk, "layanan")})
+        page_view(pk)
     reset_queries()
 
     base_ms = [
@@ -379,6 +425,7 @@ def main() -> None:
         )[0]
         for pk, _, _ in lookups
     ]
+    view_ms = [timed(lambda pk=pk: page_view(pk))[0] for pk, _, _ in lookups]
     # Name search, twice: name only (regency-wide), then with the person's
     # desa, as a counter officer narrows a common name.
     searches = {}
@@ -447,20 +494,29 @@ def main() -> None:
         "baseline_pk": percentiles(base_ms),
         "nik_lookup": percentiles(nik_ms),
         "resident_page": percentiles(detail_ms),
+        "resident_page_request": percentiles(view_ms),
         "name_search": searches,
     }
     base = results["baseline_pk"]["p95"] or 1e-9
     results["ratio_to_baseline_p95"] = {
         "nik_lookup": round(results["nik_lookup"]["p95"] / base, 1),
         "resident_page": round(results["resident_page"]["p95"] / base, 1),
+        "resident_page_request": round(
+            results["resident_page_request"]["p95"] / base, 1
+        ),
         "name_only": round(searches["name_only"]["p95"] / base, 1),
         "with_desa": round(searches["with_desa"]["p95"] / base, 1),
     }
     results["targets_met"] = {
         "nik_lookup_p95": results["nik_lookup"]["p95"] <= TARGETS_MS["nik"],
-        "resident_page_p95": results["resident_page"]["p95"] <= TARGETS_MS["detail"],
+        "resident_page_p95": max(
+            results["resident_page"]["p95"], results["resident_page_request"]["p95"]
+        )
+        <= TARGETS_MS["detail"],
         "name_search_p95": max(v["p95"] for v in searches.values())
         <= TARGETS_MS["name"],
+        "recall_at_20": min(v["recall_at_20"] for v in searches.values())
+        >= RECALL_TARGET,
         "recall_at_20_tie_aware": min(
             v["recall_at_20_tie_aware"] for v in searches.values()
         )
