@@ -144,6 +144,22 @@ def lock_sequence(*, office: Office, kind: str, year: int) -> DocumentSequence:
     return sequence
 
 
+def _past_issued(sequence: DocumentSequence) -> DocumentSequence:
+    """Move a locked series past the highest letter of it already held.
+
+    A node restored from a backup can get back from the regency a letter
+    numbered past the series row it keeps (its own change to the row was
+    refused as changed elsewhere, the new letter was not): the next number
+    must still be free.
+    """
+    highest = IssuedDocument.objects.filter(
+        office_id=sequence.office_id, kind=sequence.kind, year=sequence.year
+    ).aggregate(m=Max("serial"))["m"]
+    if highest is not None and highest > sequence.last_serial:
+        sequence.last_serial = highest
+    return sequence
+
+
 def current_signer(at: dt.datetime, *, fresh: bool = False) -> keys.NodeSigner:
     """This node's signing key at `at`: certified, current, not revoked.
 
@@ -389,7 +405,7 @@ def _issue(
         key=lambda item: (str(item[0][0]), item[0][1], item[0][2]),
     )
     sequences = {
-        key: lock_sequence(office=office, kind=key[1], year=key[2])
+        key: _past_issued(lock_sequence(office=office, kind=key[1], year=key[2]))
         for key, office in series
     }
     pool = None if render_later else _render_pool(workers, len(drafts))
