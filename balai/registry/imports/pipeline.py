@@ -1113,9 +1113,12 @@ def _forked(producer: Producer) -> Iterator[Batch]:
 
 def _reader(producer: Producer) -> Iterator[Batch]:
     """The producer ahead of the writer: in a second process where there is
-    a second core to run it (and `fork`), else in a thread."""
+    a second core to run it (and `fork`) and the file is more than a few
+    batches long (for one or two batches the process only adds its start and
+    the hand-over), else in a thread."""
     if (
         settings.BALAI_IMPORT_READER_PROCESS
+        and producer.scan.rows > 4 * producer.batch_size
         and (os.cpu_count() or 1) > 1
         and "fork" in multiprocessing.get_all_start_methods()
     ):

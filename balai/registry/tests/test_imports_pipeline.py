@@ -3,6 +3,7 @@ events, change log and audit), what it refuses, duplicates, dry runs,
 reruns, an interrupted import resumed, scope and roles."""
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -413,3 +414,38 @@ def test_the_reader_process_hands_over_batches_and_refusals():
     )
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         list(pipeline._forked(_Producer([], ZeroDivisionError("x"))))
+
+
+def test_the_reader_process_hands_over_the_batches_the_producer_makes(
+    tmp_path, regency, settings
+):
+    families = synthetic_families(30, villages=(TIMBAU, TABANG), seed=4)
+    path = write_rows(tmp_path / "siak.csv", siak_table(families))
+    context = pipeline.build_context("")
+
+    def producer():
+        scanned, mapper = pipeline.scan(path, context=context, max_bytes=None)
+        return pipeline.Producer(
+            scanned, mapper, actor=regency, batch_size=7, today=datetime.date.today()
+        )
+
+    direct = list(producer().batches())
+    assert len(direct) > 4
+    assert list(pipeline._forked(producer())) == direct
+    # A file of more than four batches is read in the process, else in a thread.
+    forked = []
+    real = pipeline._forked
+    settings.BALAI_IMPORT_READER_PROCESS = True
+
+    def counted(made):
+        forked.append(made)
+        return real(made)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "_forked", counted)
+        assert list(pipeline._reader(producer())) == direct
+        assert len(forked) == 1
+        small = producer()
+        small.batch_size = 1000
+        list(pipeline._reader(small))
+        assert len(forked) == 1
