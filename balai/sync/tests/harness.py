@@ -495,27 +495,34 @@ class ChaosProxy:
                 return
 
 
-def acked_seq(p: Pair) -> int:
-    """How far the regency has acknowledged the node's changes, read from the
-    node's database (read-only): to strike while a push is under way."""
-    import sqlite3
+def acked_seq(p: Pair, conn: psycopg.Connection | None = None) -> int:
+    """How far the regency holds the node's changes (its newest epoch and
+    the contiguous number stored in it, as one count that only grows): to
+    strike while a push is under way.
 
-    path = p.node.data_dir / "balai.sqlite3"
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as conn:
-            row = conn.execute("SELECT acked_seq FROM sync_syncstate").fetchone()
-    except sqlite3.Error:
-        return 0
-    return int(row[0]) if row else 0
+    Read at the regency, not from the node's file: once the bench had copied
+    a backup over the node's database, reading that file from this process
+    failed ("database disk image is malformed") while the node's own
+    processes read it fine, so the count stood still and every later kill
+    struck after the round.
+    """
+    if conn is None:
+        with psycopg.connect(_with_db(p.url, p.name), autocommit=True) as own:
+            return acked_seq(p, own)
+    row = conn.execute(
+        "SELECT epoch, high_seq FROM sync_syncnode WHERE name = %s", [NODE]
+    ).fetchone()
+    return int(row[0]) * 10**12 + int(row[1]) if row else 0
 
 
 def wait_for_acks(p: Pair, running: subprocess.Popen, count: int) -> bool:
     """Wait until `count` more changes are acknowledged (True), or the round
     ends first (False)."""
-    start = acked_seq(p)
-    deadline = time.time() + 120
-    while time.time() < deadline and running.poll() is None:
-        if acked_seq(p) - start >= count:
-            return True
-        time.sleep(0.02)
+    with psycopg.connect(_with_db(p.url, p.name), autocommit=True) as conn:
+        start = acked_seq(p, conn)
+        deadline = time.time() + 120
+        while time.time() < deadline and running.poll() is None:
+            if acked_seq(p, conn) - start >= count:
+                return True
+            time.sleep(0.02)
     return False
