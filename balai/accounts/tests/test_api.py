@@ -164,6 +164,22 @@ def test_revoked_and_expired_tokens_are_refused(client, make_staff, bearer):
     )
 
 
+def test_last_use_of_a_token_is_kept_to_the_minute(client, make_staff, bearer):
+    camat = make_staff(office=TENGGARONG, role="leader")
+    headers = bearer(camat)
+    assert client.get(staff_url(TENGGARONG), headers=headers).status_code == 200
+    first = ApiToken.objects.get(user=camat).last_used_at
+    assert first is not None
+    # A second call within the minute writes nothing (no commit of its own).
+    assert client.get(staff_url(TENGGARONG), headers=headers).status_code == 200
+    assert ApiToken.objects.get(user=camat).last_used_at == first
+    # A call a minute later records the new time.
+    earlier = first - datetime.timedelta(seconds=61)
+    ApiToken.objects.filter(user=camat).update(last_used_at=earlier)
+    assert client.get(staff_url(TENGGARONG), headers=headers).status_code == 200
+    assert ApiToken.objects.get(user=camat).last_used_at > first
+
+
 # --- the second factor on the API ----------------------------------------------------
 
 
