@@ -244,9 +244,15 @@ def _check(actor: Actor, letter: Letter) -> Letter:
 
 
 def _compose(
-    draft: _Draft, *, actor: Actor, signer: keys.NodeSigner, signed_at: dt.datetime
+    draft: _Draft,
+    *,
+    actor: Actor,
+    signer: keys.NodeSigner,
+    signed_at: dt.datetime,
+    layout: bool = True,
 ) -> None:
-    """Number, sign and lay out (HTML) one letter whose serial is taken."""
+    """Number, sign and (unless `layout` is off) lay out one letter whose
+    serial is taken."""
     letter, sequence = draft.letter, draft.sequence
     office, kind, on = letter.office, letter.kind, draft.on
     draft.number = format_number(
@@ -275,6 +281,10 @@ def _compose(
     )
     posting = draft.posting
     draft.title = str(DocumentKind(kind).label)
+    if not layout:
+        # Rendered after commit from the stored row (`stored_html`): laying it
+        # out here too cost a submission ~8 ms of CPU for HTML nobody read.
+        return
     draft.html = render.render_html(
         kind,
         render.letter_context(
@@ -416,7 +426,13 @@ def _issue(
             sequence = sequences[key]
             sequence.last_serial += 1
             draft.sequence, draft.serial = sequence, sequence.last_serial
-            _compose(draft, actor=actor, signer=signer, signed_at=signed_at)
+            _compose(
+                draft,
+                actor=actor,
+                signer=signer,
+                signed_at=signed_at,
+                layout=not render_later,
+            )
             job = (draft.html, draft.title, draft.signed.url)
             # Workers render while the next letters are laid out.
             pending.append(pool.submit(_render_one, job) if pool else job)
