@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from balai.antrian.models import AppointmentSettings, QueueLane
+from balai.core.dates import WEEKDAYS, long_date
 from balai.regions.models import Office
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -151,23 +152,5 @@ def fmt_time(moment: datetime.datetime) -> str:
 
 def fmt_when(moment: datetime.datetime) -> str:
     """`Senin, 2 Maret 2026 pukul 10.30` for messages."""
-    days = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-    months = (
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    )
     local = timezone.localtime(moment)
-    return (
-        f"{days[local.weekday()]}, {local.day} {months[local.month - 1]} "
-        f"{local.year} pukul {local:%H.%M}"
-    )
+    return f"{WEEKDAYS[local.weekday()]}, {long_date(local.date())} pukul {local:%H.%M}"

@@ -11,6 +11,22 @@ from balai.core.models import ChangeOp, ChangeRecord, NodeState
 from balai.core.nodes import REGENCY_NODE
 from balai.core.serialize import model_payload
 
+# The change log's columns in the order the bulk writers (COPY, executemany)
+# send them; a writer checks it against the model before writing.
+CHANGE_COLUMNS = (
+    "node",
+    "epoch",
+    "seq",
+    "model",
+    "object_id",
+    "op",
+    "payload",
+    "office_code",
+    "region_code",
+    "created_at",
+    "global_seq",
+)
+
 
 def _reserve(count: int) -> tuple[int, int]:
     """Reserve `count` sequence numbers for this node; return (epoch, first seq)."""

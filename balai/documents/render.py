@@ -18,25 +18,12 @@ from django.conf import settings
 from django.template import Context, Engine
 from django.template.exceptions import TemplateDoesNotExist, TemplateSyntaxError
 
+from balai.core.dates import long_date
 from balai.core.errors import BalaiError
 from balai.documents import conf
 from balai.documents.payload import make_qr
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "templates" / "documents" / "letters"
-MONTHS = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-]
 
 
 def tanggal(value: Any) -> str:
@@ -50,7 +37,7 @@ def tanggal(value: Any) -> str:
         value = value.date()
     if not isinstance(value, dt.date):
         return "" if value is None else str(value)
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    return long_date(value)
 
 
 def format_nip(nip: str) -> str:

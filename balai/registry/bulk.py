@@ -39,7 +39,7 @@ from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 
-from balai.core.changelog import _reserve
+from balai.core.changelog import CHANGE_COLUMNS, _reserve
 from balai.core.models import ChangeOp, ChangeRecord
 from balai.core.nodes import REGENCY_NODE
 from balai.core.serialize import json_value
@@ -402,19 +402,7 @@ def _log_rows(
     op = ChangeOp.UPSERT.value
     created = adapt["created_at"](timezone.now())
     qn = connection.ops.quote_name
-    order = [
-        "node",
-        "epoch",
-        "seq",
-        "model",
-        "object_id",
-        "op",
-        "payload",
-        "office_code",
-        "region_code",
-        "created_at",
-        "global_seq",
-    ]
+    order = CHANGE_COLUMNS
     if sorted(order) != sorted(f.attname for f in fields):
         raise RuntimeError("ChangeRecord has other columns than this writer knows")
     columns = ", ".join(qn(ChangeRecord._meta.get_field(n).column) for n in order)

@@ -146,6 +146,35 @@ def service_detail(request: HttpRequest, code: str) -> HttpResponse:
 # --- Applying (citizen) -------------------------------------------------------
 
 
+def _take_uploads(request, *, actor, service, attached: dict, form) -> bool:
+    """Store the files posted for the service's requirements (and a power of
+    attorney) in `attached`; name each refused file on `form`."""
+    ok = True
+    for req in [*_upload_requirements(service), {"code": "kuasa"}]:
+        upload = request.FILES.get(f"file_{req['code']}")
+        if upload is None:
+            continue
+        try:
+            attachment = actions.upload_attachment(
+                actor=actor,
+                file=upload,
+                kind=AttachmentKind.POWER_OF_ATTORNEY
+                if req["code"] == "kuasa"
+                else AttachmentKind.REQUIREMENT,
+                requirement_code=req["code"],
+                original_name=upload.name or "",
+            )
+        except BalaiError as exc:
+            form.add_error(None, f"{upload.name}: {exc.message}")
+            ok = False
+            continue
+        attached[req["code"]] = {
+            "id": str(attachment.pk),
+            "name": attachment.original_name,
+        }
+    return ok
+
+
 def _upload_requirements(service) -> list[dict]:
     return [r for r in service.requirements if r.get("mode") == "upload"]
 
@@ -183,28 +212,9 @@ def apply(request: HttpRequest, code: str) -> HttpResponse:
     attached = dict(saved.get("attachments", {}))
     if request.method == "POST":
         valid = data_form.is_valid() & apply_form.is_valid()
-        for req in [*uploads, {"code": "kuasa"}]:
-            upload = request.FILES.get(f"file_{req['code']}")
-            if upload is None:
-                continue
-            try:
-                attachment = actions.upload_attachment(
-                    actor=actor,
-                    file=upload,
-                    kind=AttachmentKind.POWER_OF_ATTORNEY
-                    if req["code"] == "kuasa"
-                    else AttachmentKind.REQUIREMENT,
-                    requirement_code=req["code"],
-                    original_name=upload.name or "",
-                )
-            except BalaiError as exc:
-                apply_form.add_error(None, f"{upload.name}: {exc.message}")
-                valid = False
-                continue
-            attached[req["code"]] = {
-                "id": str(attachment.pk),
-                "name": attachment.original_name,
-            }
+        valid &= _take_uploads(
+            request, actor=actor, service=service, attached=attached, form=apply_form
+        )
         if valid:
             try:
                 validate_form_data(service.form_schema, data_form.json_data())
@@ -835,28 +845,9 @@ def counter_file(request: HttpRequest, code: str) -> HttpResponse:
         )
     data_form = SchemaForm(request.POST, schema=service.form_schema, prefix="f")
     valid = data_form.is_valid() & valid
-    for req in [*_upload_requirements(service), {"code": "kuasa"}]:
-        upload = request.FILES.get(f"file_{req['code']}")
-        if upload is None:
-            continue
-        try:
-            attachment = actions.upload_attachment(
-                actor=actor,
-                file=upload,
-                kind=AttachmentKind.POWER_OF_ATTORNEY
-                if req["code"] == "kuasa"
-                else AttachmentKind.REQUIREMENT,
-                requirement_code=req["code"],
-                original_name=upload.name or "",
-            )
-        except BalaiError as exc:
-            form.add_error(None, f"{upload.name}: {exc.message}")
-            valid = False
-            continue
-        attached[req["code"]] = {
-            "id": str(attachment.pk),
-            "name": attachment.original_name,
-        }
+    valid &= _take_uploads(
+        request, actor=actor, service=service, attached=attached, form=form
+    )
     if valid:
         try:
             answers = validate_form_data(service.form_schema, data_form.json_data())

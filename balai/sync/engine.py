@@ -29,7 +29,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from balai.core.changelog import _reserve
+from balai.core.changelog import CHANGE_COLUMNS, _reserve
 from balai.core.models import ChangeOp, ChangeRecord
 from balai.core.nodes import node_serves
 from balai.core.serialize import json_value, model_payload
@@ -1006,19 +1006,7 @@ def _store_changes(unit: Unit, accepted: list[Item]) -> None:
 
 
 def _copy_changes(records: list[ChangeRecord]) -> None:
-    columns = [
-        "node",
-        "epoch",
-        "seq",
-        "model",
-        "object_id",
-        "op",
-        "payload",
-        "office_code",
-        "region_code",
-        "created_at",
-        "global_seq",
-    ]
+    columns = CHANGE_COLUMNS
     table = connection.ops.quote_name(ChangeRecord._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     with (
