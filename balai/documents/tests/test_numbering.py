@@ -121,7 +121,7 @@ def regions_loaded(transactional_db):
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (DATABASE_URL)")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_threads_on_postgresql_get_distinct_consecutive_serials(
     regions_loaded, root_key, desa_head, desa_clerk, actor_of, subject
 ):

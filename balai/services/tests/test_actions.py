@@ -912,7 +912,7 @@ def regions_loaded(transactional_db):
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (DATABASE_URL)")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_officers_in_two_threads_one_wins(
     regions_loaded, catalogue, resident, citizen, apply_online, officer_at
 ):
