@@ -15,22 +15,21 @@ from balai.services.tests.conftest import JAHAB, pdf_bytes
 pytestmark = pytest.mark.django_db
 
 
-def test_issue_stores_the_siak_pdf_in_documents(
-    resident, citizen, apply_online, counter, registrar, officer_at, step, upload
-):
-    from balai.audit.models import AccessLog
-    from balai.documents.models import SiakDocument
-    from balai.registry.models import Resident
-
-    mother = resident(village=JAHAB, sex="P", name="Ibu Siak")
-    _, actor = citizen(mother)
+def _issue_akta(fx, *, mother_name, child_name, sex, birth_date, nik, akta):
+    """A mother's online application for her newborn's akta, handed off,
+    approved and issued at Disdukcapil with the SIAK PDF: (application, pdf
+    bytes, mother's user, clerk who stored it). `fx` is the tuple of the
+    fixtures it builds with, in the order unpacked below."""
+    resident, citizen, apply_online, counter, registrar, officer_at, step, upload = fx
+    mother = resident(village=JAHAB, sex="P", name=mother_name)
+    user, actor = citizen(mother)
     app = apply_online(
         actor,
         "akta-kelahiran",
         {
-            "child_name": "Bayi Siak",
-            "sex": "P",
-            "birth_date": "2026-11-01",
+            "child_name": child_name,
+            "sex": sex,
+            "birth_date": birth_date,
             "birth_place": "Tenggarong",
             "mother_nik": mother.nik,
             "kk_number": mother.family.kk_number,
@@ -41,7 +40,7 @@ def test_issue_stores_the_siak_pdf_in_documents(
     step(counter, app, "hand_off")
     step(registrar, app, "approve")
     clerk, officer = officer_at("DISDUKCAPIL", "registry_officer")
-    content = pdf_bytes("akta 6402-LU-01112026-0009")
+    content = pdf_bytes(f"akta {akta}")
     pdf = upload(officer, kind=AttachmentKind.SIAK_DOCUMENT, content=content)
     app = step(
         officer,
@@ -49,10 +48,29 @@ def test_issue_stores_the_siak_pdf_in_documents(
         "issue",
         attachments=[pdf.pk],
         numbers={
-            "nik": "6402064111260009",
-            "akta_number": "6402-LU-01112026-0009",
+            "nik": nik,
+            "akta_number": akta,
             "kk_number": mother.family.kk_number,
         },
+    )
+    return app, content, user, clerk
+
+
+def test_issue_stores_the_siak_pdf_in_documents(
+    resident, citizen, apply_online, counter, registrar, officer_at, step, upload
+):
+    from balai.audit.models import AccessLog
+    from balai.documents.models import SiakDocument
+    from balai.registry.models import Resident
+
+    app, content, _, clerk = _issue_akta(
+        (resident, citizen, apply_online, counter, registrar, officer_at, step, upload),
+        mother_name="Ibu Siak",
+        child_name="Bayi Siak",
+        sex="P",
+        birth_date="2026-11-01",
+        nik="6402064111260009",
+        akta="6402-LU-01112026-0009",
     )
     baby = Resident.objects.get(name="Bayi Siak")
     document = SiakDocument.objects.get(application_ref=app.number)
@@ -103,37 +121,14 @@ def issued_akta(
     SIAK PDF: (application, document, pdf bytes, mother's user, clerk)."""
     from balai.documents.models import SiakDocument
 
-    mother = resident(village=JAHAB, sex="P", name="Ibu Unduh")
-    user, actor = citizen(mother)
-    app = apply_online(
-        actor,
-        "akta-kelahiran",
-        {
-            "child_name": "Bayi Unduh",
-            "sex": "L",
-            "birth_date": "2026-11-02",
-            "birth_place": "Tenggarong",
-            "mother_nik": mother.nik,
-            "kk_number": mother.family.kk_number,
-        },
-        relation="parent",
-    )
-    step(counter, app, "start_verification")
-    step(counter, app, "hand_off")
-    step(registrar, app, "approve")
-    clerk, officer = officer_at("DISDUKCAPIL", "registry_officer")
-    content = pdf_bytes("akta 6402-LU-02112026-0010")
-    pdf = upload(officer, kind=AttachmentKind.SIAK_DOCUMENT, content=content)
-    app = step(
-        officer,
-        app,
-        "issue",
-        attachments=[pdf.pk],
-        numbers={
-            "nik": "6402060211260010",
-            "akta_number": "6402-LU-02112026-0010",
-            "kk_number": mother.family.kk_number,
-        },
+    app, content, user, clerk = _issue_akta(
+        (resident, citizen, apply_online, counter, registrar, officer_at, step, upload),
+        mother_name="Ibu Unduh",
+        child_name="Bayi Unduh",
+        sex="L",
+        birth_date="2026-11-02",
+        nik="6402060211260010",
+        akta="6402-LU-02112026-0010",
     )
     document = SiakDocument.objects.filter(application_ref=app.number).first()
     return app, document, content, user, clerk
