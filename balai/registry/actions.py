@@ -186,10 +186,27 @@ PERSON_NAMES = tuple(f.name for f in fields(Person))
 
 
 @dataclass(frozen=True)
+class CheckedPerson:
+    """A person already checked by `clean_person` on day `checked_on` with no
+    problem: its values and flags exactly as `clean_person` returned them.
+
+    The import checks every row once while reading the file (another process,
+    before the batch is written); handing the result to
+    `register_residents_bulk` as a `CheckedPerson` spares the bulk action the
+    same check a second time. Checked on another day, the bulk action checks
+    the values again (dates are checked against today). Make one only from
+    what `clean_person` returned without a problem."""
+
+    values: Mapping[str, Any]
+    flags: tuple[str, ...]
+    checked_on: datetime.date
+
+
+@dataclass(frozen=True)
 class Member:
     """One person of a KK in a bulk registration."""
 
-    person: Person
+    person: Person | CheckedPerson
     shdk: int
     # REGISTRATION (data entry of someone already living here) or ARRIVAL.
     kind: str = K.REGISTRATION
@@ -1828,7 +1845,13 @@ def register_residents_bulk(
         people = []
         for j, member in enumerate(fam.members, start=1):
             at = member_where % {"i": i, "j": j}
-            values, flags = clean_person(member.person, problems, where=at, today_=day)
+            person = member.person
+            if person.__class__ is CheckedPerson and person.checked_on == day:
+                values, flags = dict(person.values), list(person.flags)
+            else:
+                if person.__class__ is CheckedPerson:
+                    person = Person(**person.values)
+                values, flags = clean_person(person, problems, where=at, today_=day)
             if member.shdk not in CHOICE_VALUES["shdk"]:
                 _check_choice("shdk", member.shdk, problems, at)
             if member.kind not in (K.REGISTRATION, K.ARRIVAL):

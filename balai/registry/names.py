@@ -13,6 +13,7 @@ The fold is lossy on purpose and only ever compared with itself: it is not a
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -176,8 +177,10 @@ def _fold_once(token: str) -> str:
     return _TOKEN_MAP.get(token, token)
 
 
+@functools.lru_cache(maxsize=200_000)
 def _fold_token(token: str) -> str:
-    """Fold one lower-case ASCII word until nothing changes (so it is stable)."""
+    """Fold one lower-case ASCII word until nothing changes (so it is stable).
+    Pure, and words repeat far more than whole names: remembered."""
     for _ in range(8):
         folded = _fold_once(token)
         if folded == token:

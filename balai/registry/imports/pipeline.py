@@ -51,6 +51,7 @@ from balai.registry.actions import (
     LABELS,
     PERSON_NAMES,
     Address,
+    CheckedPerson,
     FamilyInput,
     Member,
     Person,
@@ -169,6 +170,8 @@ class Batch:
     rows: int  # data rows read into this batch
     rejected: int
     duplicates: int
+    # The day the rows were checked by `clean_person` (see `CheckedPerson`).
+    checked_on: datetime.date | None = None
 
 
 @dataclass
@@ -351,7 +354,9 @@ class Producer:
                     if household.rows:
                         ready.append(household)
             if counted >= self.batch_size:
-                yield Batch(index, ready, lines, counted, rejected, duplicates)
+                yield Batch(
+                    index, ready, lines, counted, rejected, duplicates, self.today
+                )
                 index += 1
                 ready, lines = [], []
                 counted = rejected = duplicates = 0
@@ -361,7 +366,7 @@ class Producer:
             if household.rows:
                 ready.append(household)
         if counted or ready or lines:
-            yield Batch(index, ready, lines, counted, rejected, duplicates)
+            yield Batch(index, ready, lines, counted, rejected, duplicates, self.today)
 
     def _row(self, mapped: layouts.MappedRow, kk: str | None, lines: list[Line]) -> str:
         """Check one row; hold it with its KK, or report why not."""
@@ -690,11 +695,39 @@ def _against_register(households: list[Household], lines: list[Line], tally: Tal
     return out
 
 
-def _family_inputs(households: list[Household]) -> list[FamilyInput]:
+def _family_inputs(
+    households: list[Household], checked_on: datetime.date | None
+) -> list[FamilyInput]:
+    """The KKs for the bulk action. Each row was checked by `clean_person`
+    when read (on `checked_on`), so it goes as a `CheckedPerson`, with the
+    flags `clean_person` gave it (the reader adds AWAITING_NIK to a row
+    without NIK for its report; the bulk action adds it itself)."""
+    if checked_on is None:
+        return [
+            FamilyInput(
+                address=h.address,
+                members=[
+                    Member(person=Person(**r.values), shdk=r.shdk) for r in h.rows
+                ],
+                kk_number=h.kk,
+            )
+            for h in households
+        ]
+    awaiting = Flag.AWAITING_NIK
     return [
         FamilyInput(
             address=h.address,
-            members=[Member(person=Person(**r.values), shdk=r.shdk) for r in h.rows],
+            members=[
+                Member(
+                    person=CheckedPerson(
+                        r.values,
+                        tuple(f for f in r.flags if f != awaiting),
+                        checked_on,
+                    ),
+                    shdk=r.shdk,
+                )
+                for r in h.rows
+            ],
             kk_number=h.kk,
         )
         for h in households
@@ -805,7 +838,9 @@ def check_and_write(*, actor: Actor, batch: Batch, label: str, write: bool) -> W
         for _attempt in range(5):
             try:
                 register_residents_bulk(
-                    actor=actor, families=_family_inputs(households), label=label
+                    actor=actor,
+                    families=_family_inputs(households, batch.checked_on),
+                    label=label,
                 )
                 break
             except Conflict:

@@ -7,6 +7,7 @@ database (what ``bulk_create`` stores), and every change record with the one
 `log_changes` writes for the same row.
 """
 
+import dataclasses
 import datetime
 import uuid
 
@@ -20,8 +21,14 @@ from balai.core.models import ChangeRecord
 from balai.core.nodes import REGENCY_NODE
 from balai.core.serialize import model_payload
 from balai.registry import bulk
-from balai.registry.actions import register_residents_bulk
+from balai.registry.actions import (
+    CheckedPerson,
+    Problems,
+    clean_person,
+    register_residents_bulk,
+)
 from balai.registry.models import Family, LifeEvent, Resident
+from balai.registry.reference import Shdk
 from balai.registry.synthetic import population, villages_from_regions
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +189,133 @@ def test_a_value_of_another_class_goes_through_the_field(written):
     assert record.payload == model_payload(F(**row))
     assert record.payload["rt"] == 7
     assert record.payload["street"] == "Jalan Mulawarman"
+
+
+def _checked(families, day):
+    """The same KKs with every person as the import hands him over: checked
+    once by `clean_person` (`CheckedPerson`)."""
+    out = []
+    for family in families:
+        members = []
+        for member in family.members:
+            problems = Problems()
+            values, flags = clean_person(member.person, problems, today_=day)
+            assert not problems
+            members.append(
+                dataclasses.replace(
+                    member, person=CheckedPerson(values, tuple(flags), day)
+                )
+            )
+        out.append(dataclasses.replace(family, members=members))
+    return out
+
+
+def _what_was_written(result):
+    """The stored residents and their events, without what differs between
+    two runs (ids, the KK's id, timestamps, group)."""
+    ignored = {"id", "family_id", "created_at", "updated_at"}
+    residents = sorted(
+        (
+            {k: v for k, v in row.items() if k not in ignored}
+            for row in Resident.objects.filter(pk__in=result.resident_ids).values()
+        ),
+        key=lambda row: (row["nik"] or "", row["name"]),
+    )
+    events = sorted(
+        (
+            event.kind,
+            repr(
+                sorted(
+                    (k, v)
+                    for k, v in (event.data.get("set") or {}).items()
+                    if k != "family_id"
+                )
+            ),
+            tuple(event.data.get("flags_add", ())),
+        )
+        for event in LifeEvent.objects.filter(group_id=result.group_id)
+    )
+    return residents, events, result.flagged
+
+
+def _with_a_nik_to_check(families):
+    """The KKs with one child's sex turned, so that his NIK is to be checked
+    (flagged, not refused)."""
+    for i, family in enumerate(families):
+        for j, member in enumerate(family.members):
+            if member.shdk == Shdk.ANAK and member.person.nik:
+                other = "P" if member.person.sex == "L" else "L"
+                turned = dataclasses.replace(
+                    member, person=dataclasses.replace(member.person, sex=other)
+                )
+                members = [*family.members]
+                members[j] = turned
+                families[i] = dataclasses.replace(family, members=members)
+                return families
+    raise AssertionError("no child with a NIK")
+
+
+def test_a_checked_person_is_written_as_the_person_is(system_actor, monkeypatch):
+    from balai.registry import actions
+
+    families = _with_a_nik_to_check(
+        list(population(30, villages=villages_from_regions()[:3], seed=8))
+    )
+    day = actions.today()
+    with transaction.atomic():
+        plain = _what_was_written(
+            register_residents_bulk(actor=system_actor, families=families)
+        )
+        transaction.set_rollback(True)
+    checked = _checked(families, day)
+    calls = []
+    monkeypatch.setattr(
+        actions,
+        "clean_person",
+        lambda *a, **k: calls.append(a) or clean_person(*a, **k),
+    )
+    with transaction.atomic():
+        result = register_residents_bulk(actor=system_actor, families=checked)
+        assert _what_was_written(result) == plain
+        transaction.set_rollback(True)
+    # Checked today: not checked again.
+    assert calls == []
+    assert len(plain[0]) == 30
+    assert plain[2] == 1  # the flag went through too
+
+
+def test_a_person_checked_on_another_day_is_checked_again(system_actor, monkeypatch):
+    from balai.core.errors import BalaiError
+    from balai.registry import actions
+
+    families = list(population(5, villages=villages_from_regions()[:1], seed=9))
+    yesterday = actions.today() - datetime.timedelta(days=1)
+    checked = _checked(families, yesterday)
+    calls = []
+    monkeypatch.setattr(
+        actions,
+        "clean_person",
+        lambda *a, **k: calls.append(a) or clean_person(*a, **k),
+    )
+    register_residents_bulk(actor=system_actor, families=checked)
+    assert len(calls) == 5
+    # A value no longer right is refused as from a Person.
+    family = families[0]
+    member = family.members[0]
+    problems = Problems()
+    values, flags = clean_person(member.person, problems, today_=yesterday)
+    stale = dataclasses.replace(
+        family,
+        kk_number=None,
+        members=[
+            dataclasses.replace(
+                member,
+                person=CheckedPerson(
+                    {**values, "name": "", "nik": None}, tuple(flags), yesterday
+                ),
+            )
+        ],
+    )
+    with pytest.raises(BalaiError) as refused:
+        register_residents_bulk(actor=system_actor, families=[stale])
+    assert "Nama lengkap wajib diisi." in str(refused.value.extra)
