@@ -39,12 +39,14 @@ from balai.antrian.models import (
     TicketEvent,
     TicketSource,
 )
+from balai.antrian.workflow import AppointmentStep
 from balai.antrian.workflow import TicketEventKind as E
 from balai.antrian.workflow import TicketStatus as S
 from balai.audit.actions import record, record_many
 from balai.core.actions import action
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError, Conflict, NotFound, PermissionDenied
+from balai.core.nodes import node_serves
 from balai.regions.models import Office, OfficeKind
 
 # Roles that work a counter.
@@ -689,6 +691,8 @@ def link_application(
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CODE_LENGTH = 6
 APPOINTMENT_TEMPLATE = "janji_temu_dibuat"
+OFFICE_CANCEL_TEMPLATE = "janji_temu_dibatalkan"
+CANCEL_REASON_MAX = 255
 
 log = logging.getLogger("balai.antrian")
 
@@ -943,31 +947,55 @@ def _send_booking_message(actor: Actor, user: Any, appointment: Appointment) -> 
     """The booking code through the outbox (sent after commit), to the
     citizen's phone and e-mail as he has them; best effort: a missing
     template never refuses the booking (the code is shown on the page)."""
+    _message_citizen(
+        actor,
+        user,
+        APPOINTMENT_TEMPLATE,
+        {
+            "kode": appointment.code,
+            "kantor": appointment.office.name,
+            "layanan": appointment.purpose or appointment.lane.name,
+            "waktu": slots.fmt_when(appointment.starts_at),
+        },
+    )
+
+
+def _message_citizen(
+    actor: Actor, user: Any, template: str, context: dict[str, str]
+) -> int:
+    """Queue `template` to the citizen's phone and e-mail, as he has them;
+    return how many messages were queued. Best effort: the change it tells
+    of stands without it (a missing template or address is logged)."""
     from django.apps import apps
 
     if not apps.is_installed("balai.notify"):
-        log.warning("outbox absent; appointment code not sent")
-        return
+        log.warning("outbox absent; %s not sent", template)
+        return 0
     from balai.notify.actions import queue_message
 
-    context = {
-        "kode": appointment.code,
-        "kantor": appointment.office.name,
-        "layanan": appointment.purpose or appointment.lane.name,
-        "waktu": slots.fmt_when(appointment.starts_at),
-    }
+    queued = 0
     for address in (user.phone, user.email):
         if not address:
             continue
         try:
             queue_message(
-                actor=actor,
-                template=APPOINTMENT_TEMPLATE,
-                recipient=address,
-                context=context,
+                actor=actor, template=template, recipient=address, context=context
             )
         except BalaiError as exc:
-            log.warning("appointment message not queued: %s", exc.message)
+            log.warning("%s not queued: %s", template, exc.message)
+        else:
+            queued += 1
+    return queued
+
+
+def _citizen_account(citizen_id: Any) -> Any:
+    """The citizen's account, or None where it does not exist (citizen
+    accounts live at the regency; they do not travel to kecamatan nodes)."""
+    from balai.accounts.models import AccountKind, User
+
+    return User.objects.filter(
+        pk=citizen_id, kind=AccountKind.CITIZEN, is_active=True
+    ).first()
 
 
 def _own_appointment(actor: Actor, appointment: Appointment | uuid.UUID | str):
@@ -999,19 +1027,16 @@ def cancel_appointment(
     current = _own_appointment(actor, appointment)
     if current.status == AppointmentStatus.CANCELLED:
         return current
-    if current.status == AppointmentStatus.CHECKED_IN:
-        raise Conflict(
-            "Anda sudah hadir untuk janji temu ini; janji temu tidak dapat "
-            "dibatalkan lagi.",
-            code="appointment_checked_in",
-        )
+    to = workflow.next_appointment_status(
+        AppointmentStep.CANCEL, current.status, code=current.code
+    )
     now = timezone.now()
     if now >= current.starts_at:
         raise BalaiError(
             "Janji temu yang waktunya sudah tiba tidak dapat dibatalkan.",
             code="appointment_started",
         )
-    current.status = AppointmentStatus.CANCELLED
+    current.status = to
     current.cancelled_at = now
     current.save(update_fields=["status", "cancelled_at", "updated_at"])
     record(actor=actor, target=current, details={"code": current.code})
@@ -1051,11 +1076,9 @@ def check_in_appointment(*, actor: Actor, office: Office, code: str) -> Appointm
         )
     if current.status == AppointmentStatus.CHECKED_IN:
         return current
-    if current.status == AppointmentStatus.CANCELLED:
-        raise Conflict(
-            f"Janji temu {text} sudah dibatalkan. Silakan ambil nomor antrean biasa.",
-            code="appointment_cancelled",
-        )
+    to = workflow.next_appointment_status(
+        AppointmentStep.CHECK_IN, current.status, code=current.code
+    )
     now = timezone.now()
     opens = current.starts_at - slots.CHECKIN_EARLY
     closes = current.starts_at + slots.CHECKIN_LATE
@@ -1079,7 +1102,7 @@ def check_in_appointment(*, actor: Actor, office: Office, code: str) -> Appointm
         appointment_code=current.code,
         application_id=current.application_id,
     )
-    current.status = AppointmentStatus.CHECKED_IN
+    current.status = to
     current.ticket = ticket
     current.checked_in_at = now
     current.checked_in_by = actor.username[:150]
@@ -1098,6 +1121,192 @@ def check_in_appointment(*, actor: Actor, office: Office, code: str) -> Appointm
         details={"code": current.code, "ticket": ticket.number},
     )
     return current
+
+
+def _office_appointment(
+    actor: Actor, appointment: Appointment | uuid.UUID | str
+) -> Appointment:
+    """A booking of the officer's own MPP, locked for the change. Another
+    office's booking is answered as if it did not exist."""
+    pk = appointment.pk if isinstance(appointment, Appointment) else appointment
+    try:
+        pk = uuid.UUID(str(pk))
+    except ValueError:
+        pk = None
+    found = (
+        Appointment.objects.select_for_update()
+        .select_related("office", "lane")
+        .filter(pk=pk)
+        .first()
+        if pk
+        else None
+    )
+    if found is None or not (actor.is_system or actor.office_code == found.office.code):
+        raise NotFound("Janji temu tidak ditemukan.", code="appointment_not_found")
+    if not actor.is_system:
+        actor.require_role(*QUEUE_ROLES)
+    return found
+
+
+def clean_cancel_reason(reason: Any) -> str:
+    """The officer's reason, on one line; refused when empty or too long."""
+    text = " ".join(str(reason or "").split())
+    if not text:
+        raise BalaiError(
+            "Tulis alasan pembatalan (misalnya: kantor tutup karena banjir). "
+            "Alasan ini dikirim kepada warga.",
+            code="cancel_reason_required",
+        )
+    if len(text) > CANCEL_REASON_MAX:
+        raise BalaiError(
+            f"Alasan pembatalan paling panjang {CANCEL_REASON_MAX} karakter "
+            f"(tertulis {len(text)}).",
+            code="cancel_reason_too_long",
+        )
+    return text
+
+
+@action("antrian.appointment.office_cancel")
+def cancel_appointment_for_office(
+    *, actor: Actor, appointment: Appointment | uuid.UUID | str, reason: str
+) -> Appointment:
+    """An officer of the MPP cancels a booking with a reason (the office closes
+    unexpectedly, the service is down); the citizen is told by message, with
+    the reason. The place is free again. A booking already cancelled is left
+    as it is (its first reason stands); a checked-in or missed one is refused."""
+    current = _office_appointment(actor, appointment)
+    text = clean_cancel_reason(reason)
+    if current.status == AppointmentStatus.CANCELLED:
+        return current
+    to = workflow.next_appointment_status(
+        AppointmentStep.OFFICE_CANCEL, current.status, code=current.code
+    )
+    current.status = to
+    current.cancelled_at = timezone.now()
+    current.cancelled_by = actor.username[:150]
+    current.cancel_reason = text
+    current.save(
+        update_fields=[
+            "status",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+            "updated_at",
+        ]
+    )
+    user = _citizen_account(current.citizen_id)
+    notified = 0
+    if user is not None:
+        notified = _message_citizen(
+            actor,
+            user,
+            OFFICE_CANCEL_TEMPLATE,
+            {
+                "kode": current.code,
+                "kantor": current.office.name,
+                "waktu": slots.fmt_when(current.starts_at),
+                "alasan": text,
+            },
+        )
+    else:
+        log.warning("appointment %s: citizen account not here", current.code)
+    record(
+        actor=actor,
+        target=current,
+        details={"code": current.code, "reason": text, "messages": notified},
+    )
+    return current
+
+
+def _slot_over(current: Appointment, now: datetime.datetime) -> bool:
+    return now > slots.missed_after(current.starts_at, current.ends_at)
+
+
+def _miss(current: Appointment, now: datetime.datetime) -> Appointment:
+    """Move one locked booking to missed (the table decides); not audited."""
+    current.status = workflow.next_appointment_status(
+        AppointmentStep.MISS, current.status, code=current.code
+    )
+    current.missed_at = now
+    current.save(update_fields=["status", "missed_at", "updated_at"])
+    return current
+
+
+@action("antrian.appointment.miss")
+def mark_appointment_missed(
+    *, actor: Actor, appointment: Appointment | uuid.UUID | str
+) -> Appointment:
+    """Mark one booking missed: its slot is over and nobody checked in. A
+    missed booking stays missed (nothing more is written); a checked-in or
+    cancelled one is refused, as is one whose check-in is still open."""
+    current = _office_appointment(actor, appointment)
+    if current.status == AppointmentStatus.MISSED:
+        return current
+    now = timezone.now()
+    if current.status == AppointmentStatus.BOOKED and not _slot_over(current, now):
+        closes = slots.missed_after(current.starts_at, current.ends_at)
+        raise BalaiError(
+            f"Janji temu {current.code} belum lewat: slotnya berakhir pukul "
+            f"{slots.fmt_time(closes)} ({slots.fmt_when(current.starts_at)}).",
+            code="appointment_not_over",
+        )
+    _miss(current, now)
+    record(actor=actor, target=current, details={"code": current.code})
+    return current
+
+
+@dataclass
+class MissedRun:
+    """What one run of the missed-booking job did."""
+
+    missed: int = 0
+    offices: list[str] = field(default_factory=list)
+
+
+@action("antrian.appointment.mark_missed")
+def mark_missed_appointments(
+    *, actor: Actor, now: datetime.datetime | None = None, limit: int = 2000
+) -> MissedRun:
+    """The periodic job: every booking of an MPP this node serves whose slot
+    is over without a check-in becomes missed (one audit entry each). A second
+    run finds nothing left to do; a booking checked in meanwhile is skipped.
+    Up to `limit` bookings a run (the next run takes the rest)."""
+    if not actor.is_system:
+        actor.require_role(*SETUP_ROLES)
+    now = now or timezone.now()
+    due = (
+        Appointment.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("office")
+        .filter(
+            actor.scope_q("office__region_id"),
+            status=AppointmentStatus.BOOKED,
+            ends_at__lt=now,
+            starts_at__lt=now - slots.CHECKIN_LATE,
+        )
+        .order_by("ends_at", "pk")
+    )
+    result = MissedRun()
+    changed: list[Appointment] = []
+    served: dict[Any, bool] = {}
+    for current in due[:limit]:
+        if current.office_id not in served:
+            served[current.office_id] = node_serves(current.office)
+        if not served[current.office_id] or not _slot_over(current, now):
+            continue
+        changed.append(_miss(current, now))
+        if current.office.code not in result.offices:
+            result.offices.append(current.office.code)
+    if changed:
+        record_many(
+            actor=actor,
+            targets=changed,
+            details=[
+                {"code": a.code, "office": a.office.code, "day": a.day.isoformat()}
+                for a in changed
+            ],
+        )
+    result.missed = len(changed)
+    return result
 
 
 def active_ticket(counter: Counter, day: datetime.date | None = None) -> Ticket | None:
@@ -1125,12 +1334,15 @@ __all__: Sequence[str] = (
     "book_appointment",
     "call_next",
     "cancel_appointment",
+    "cancel_appointment_for_office",
     "check_in_appointment",
     "configure_appointments",
     "ensure_queue_setup",
     "finish",
     "kiosk_actor",
     "link_application",
+    "mark_appointment_missed",
+    "mark_missed_appointments",
     "recall",
     "skip",
     "start_service",

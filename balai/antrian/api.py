@@ -6,8 +6,9 @@ the office): call next, recall, start, finish, skip, transfer, link an
 application, and the day's statistics. Writes accept an `Idempotency-Key`.
 
 Appointments: the free slots of an MPP's lane on a day (public); book, list
-and cancel (the logged-in citizen); check a booking code in (queue officers
-of the office).
+and cancel (the logged-in citizen); check a booking code in, list the
+office's bookings of a day, and cancel one with a reason (queue officers of
+the office).
 """
 
 from __future__ import annotations
@@ -176,6 +177,15 @@ class CounterStatsOut(Schema):
     service: FiguresOut
 
 
+class AppointmentFiguresOut(Schema):
+    total: int
+    booked: int
+    checked_in: int
+    missed: int
+    cancelled: int
+    cancelled_by_office: int
+
+
 class StatsOut(Schema):
     office: str
     day: datetime.date
@@ -186,6 +196,7 @@ class StatsOut(Schema):
     service: FiguresOut
     lanes: list[LaneStatsOut]
     counters: list[CounterStatsOut]
+    appointments: AppointmentFiguresOut
 
 
 def _lane(office, ref: str) -> QueueLane:
@@ -396,6 +407,7 @@ def stats(request: HttpRequest, office_code: str, date: datetime.date | None = N
             }
             for row in result.counters
         ],
+        "appointments": vars(result.appointments),
     }
 
 
@@ -441,10 +453,31 @@ class AppointmentOut(Schema):
     status_label: str
     application_id: uuid.UUID | None
     ticket: TicketOut | None
+    cancelled_at: datetime.datetime | None
+    cancel_reason: str  # the office's reason; empty when the citizen cancelled
 
 
 class CheckInIn(Schema):
     code: str
+
+
+class OfficeCancelIn(Schema):
+    reason: str = ""
+
+
+class OfficeAppointmentOut(Schema):
+    id: uuid.UUID
+    code: str
+    lane: str
+    lane_name: str
+    start: datetime.datetime
+    end: datetime.datetime
+    status: str
+    status_label: str
+    citizen_name: str
+    purpose: str
+    ticket_number: str | None
+    cancel_reason: str
 
 
 def appointment_out(appointment: Appointment) -> dict:
@@ -464,6 +497,8 @@ def appointment_out(appointment: Appointment) -> dict:
         "status_label": str(a.get_status_display()),
         "application_id": a.application_id,
         "ticket": ticket_out(a.ticket) if a.ticket_id else None,
+        "cancelled_at": a.cancelled_at,
+        "cancel_reason": a.cancel_reason,
     }
 
 
@@ -558,6 +593,57 @@ def check_in(request: HttpRequest, office_code: str, body: CheckInIn):
         actor=api_actor(request),
         office=office,
         code=body.code,
+        idempotency_key=_key(request),
+    )
+    return appointment_out(appointment)
+
+
+@router.get(
+    "/offices/{office_code}/appointments",
+    response={200: list[OfficeAppointmentOut], **ERRORS},
+    auth=STAFF_AUTH,
+)
+def office_appointments(
+    request: HttpRequest, office_code: str, date: datetime.date | None = None
+):
+    """The office's bookings of a day (today by default), for its queue officers."""
+    office = selectors.public_office(office_code)
+    rows = selectors.office_appointments(
+        actor=api_actor(request), office=office, day=date or timezone.localdate()
+    )
+    return [
+        {
+            "id": a.pk,
+            "code": a.code,
+            "lane": a.lane.prefix,
+            "lane_name": a.lane.name,
+            "start": a.starts_at,
+            "end": a.ends_at,
+            "status": a.status,
+            "status_label": str(a.get_status_display()),
+            "citizen_name": a.citizen_name,
+            "purpose": a.purpose,
+            "ticket_number": a.ticket.number if a.ticket_id else None,
+            "cancel_reason": a.cancel_reason,
+        }
+        for a in rows
+    ]
+
+
+@router.post(
+    "/appointments/{appointment_id}/office-cancel",
+    response={200: AppointmentOut, **ERRORS},
+    auth=STAFF_AUTH,
+)
+def office_cancel(
+    request: HttpRequest, appointment_id: uuid.UUID, body: OfficeCancelIn
+):
+    """A queue officer of the booking's MPP cancels it with a `reason` (sent to
+    the citizen). Checked-in and missed bookings are refused (409)."""
+    appointment = actions.cancel_appointment_for_office(
+        actor=api_actor(request),
+        appointment=appointment_id,
+        reason=body.reason,
         idempotency_key=_key(request),
     )
     return appointment_out(appointment)

@@ -56,3 +56,24 @@ class AppointmentSettingsForm(IdempotentForm):
     slot_minutes = forms.IntegerField(label=_("Lama satu slot (menit)"))
     capacity = forms.IntegerField(label=_("Kuota per slot per jalur"))
     days_ahead = forms.IntegerField(label=_("Dapat dipesan sampai (hari ke depan)"))
+
+
+class OfficeCancelForm(IdempotentForm):
+    """An officer cancels a booking; the reason is checked by the action (one
+    rule, one message), so the field itself accepts an empty one."""
+
+    alasan = forms.CharField(
+        label=_("Alasan pembatalan"),
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs={"maxlength": "255", "autocomplete": "off"}),
+    )
+    tanggal = forms.DateField(widget=forms.HiddenInput, required=False)
+
+
+class DayForm(forms.Form):
+    tanggal = forms.DateField(
+        label=_("Tanggal"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

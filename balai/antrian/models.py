@@ -4,7 +4,7 @@ and appointments (janji temu) that check into the queue on arrival."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from balai.antrian.workflow import TicketEventKind, TicketStatus
+from balai.antrian.workflow import AppointmentStatus, TicketEventKind, TicketStatus
 from balai.core.ids import new_id
 from balai.core.models import TimestampedModel
 
@@ -275,13 +275,9 @@ class AppointmentSettings(TimestampedModel):
         return self.office.code, self.office.region_id
 
 
-class AppointmentStatus(models.TextChoices):
-    BOOKED = "booked", _("terjadwal")
-    CHECKED_IN = "checked_in", _("sudah hadir")
-    CANCELLED = "cancelled", _("dibatalkan")
-
-
 # A booking that holds a place in its slot (and the citizen's one of the day).
+# A missed booking holds nothing: its slot is over, and the citizen may book a
+# later slot of the same day, as after cancelling.
 ACTIVE_APPOINTMENT = models.Q(status__in=["booked", "checked_in"])
 
 
@@ -335,6 +331,14 @@ class Appointment(TimestampedModel):
         _("dicatat oleh"), max_length=150, blank=True, default=""
     )
     cancelled_at = models.DateTimeField(_("dibatalkan"), null=True, blank=True)
+    # Filled when an officer of the MPP cancels (the citizen is told why).
+    cancelled_by = models.CharField(
+        _("dibatalkan oleh"), max_length=150, blank=True, default=""
+    )
+    cancel_reason = models.CharField(
+        _("alasan pembatalan"), max_length=255, blank=True, default=""
+    )
+    missed_at = models.DateTimeField(_("ditandai tidak datang"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("janji temu")
@@ -358,6 +362,8 @@ class Appointment(TimestampedModel):
         indexes = [
             models.Index(fields=["office", "day", "status"]),
             models.Index(fields=["citizen_id", "starts_at"]),
+            # The missed-booking job: booked ones whose slot has ended.
+            models.Index(fields=["status", "ends_at"], name="antrian_appt_status_ends"),
         ]
 
     def __str__(self) -> str:

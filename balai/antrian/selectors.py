@@ -30,6 +30,7 @@ from balai.antrian.models import (
     Ticket,
     TicketEvent,
 )
+from balai.antrian.workflow import AppointmentStatus as A
 from balai.antrian.workflow import TicketEventKind as E
 from balai.antrian.workflow import TicketStatus as S
 from balai.core.actors import Actor
@@ -400,6 +401,20 @@ class CounterStats:
 
 
 @dataclass
+class AppointmentFigures:
+    """A day's bookings at one office by where they ended up: still booked,
+    checked in, missed (slot over, nobody came), cancelled (by the citizen or,
+    `cancelled_by_office` of them, by an officer)."""
+
+    total: int = 0
+    booked: int = 0
+    checked_in: int = 0
+    missed: int = 0
+    cancelled: int = 0
+    cancelled_by_office: int = 0
+
+
+@dataclass
 class OfficeStats:
     office: Office
     day: datetime.date
@@ -410,6 +425,7 @@ class OfficeStats:
     service: Figures
     lanes: list[LaneStats]
     counters: list[CounterStats]
+    appointments: AppointmentFigures = field(default_factory=AppointmentFigures)
 
 
 def stats_offices(actor: Actor) -> QuerySet[Office]:
@@ -419,10 +435,29 @@ def stats_offices(actor: Actor) -> QuerySet[Office]:
     return qs.filter(actor.scope_q("region__code"))
 
 
+def appointment_figures(office: Office, day: datetime.date) -> AppointmentFigures:
+    """Count an office's bookings of one day by status (one grouped query)."""
+    rows = (
+        Appointment.objects.filter(office=office, day=day)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"), by_office=Count("pk", filter=~Q(cancel_reason="")))
+    )
+    figures = AppointmentFigures()
+    for row in rows:
+        figures.total += row["n"]
+        if row["status"] in (A.BOOKED, A.CHECKED_IN, A.MISSED, A.CANCELLED):
+            setattr(figures, row["status"], row["n"])
+        if row["status"] == A.CANCELLED:
+            figures.cancelled_by_office = row["by_office"]
+    return figures
+
+
 def daily_stats(*, actor: Actor, office: Office, day: datetime.date) -> OfficeStats:
     """Waiting times (taken → first call) and service times (start → finish, per
     stretch at a counter) for one office on one day, per office, lane and
-    counter: mean and 90th percentile, in minutes; tickets per lane."""
+    counter: mean and 90th percentile, in minutes; tickets per lane; the day's
+    bookings by status (booked, checked in, missed, cancelled)."""
     actor.require_role(*STATS_ROLES)
     actor.require_covers(office.region_id)
     tickets = list(Ticket.objects.filter(office=office, day=day))
@@ -477,6 +512,7 @@ def daily_stats(*, actor: Actor, office: Office, day: datetime.date) -> OfficeSt
         service=Figures.of([s.minutes for s in segments]),
         lanes=lane_rows,
         counters=counter_rows,
+        appointments=appointment_figures(office, day),
     )
 
 

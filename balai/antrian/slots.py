@@ -28,6 +28,15 @@ WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CHECKIN_EARLY = datetime.timedelta(minutes=30)
 CHECKIN_LATE = datetime.timedelta(minutes=15)
 
+
+def missed_after(
+    starts_at: datetime.datetime, ends_at: datetime.datetime
+) -> datetime.datetime:
+    """When a booking not checked in becomes missed: its slot has ended and
+    check-in has closed (a slot shorter than the late check-in waits for it)."""
+    return max(ends_at, starts_at + CHECKIN_LATE)
+
+
 # Limits of what a service admin may set (also checked by the database).
 SLOT_MINUTES_RANGE = (5, 240)
 CAPACITY_RANGE = (1, 100)

@@ -27,6 +27,16 @@ urlpatterns = [
         name="cancel-appointment",
     ),
     path("loket/janji-temu/", views.officer_check_in, name="checkin"),
+    path(
+        "loket/janji-temu/daftar/",
+        views.office_appointments,
+        name="office-appointments",
+    ),
+    path(
+        "loket/janji-temu/<uuid:appointment_id>/batal/",
+        views.office_cancel_appointment,
+        name="office-cancel-appointment",
+    ),
     path("tiket/<uuid:ticket_id>/", views.ticket, name="ticket"),
     path("tiket/<uuid:ticket_id>/alihkan/", views.transfer, name="transfer"),
     path("tiket/<uuid:ticket_id>/tautkan/", views.link, name="link"),

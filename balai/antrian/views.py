@@ -1,7 +1,8 @@
 """Queue pages: the kiosk, a ticket's page, the hall display (public, per MPP),
 the officer's console (htmx, works without it) and the daily statistics;
 appointments: the citizen books and cancels, the kiosk and the officer check
-a booking code in, the service admin sets the slots."""
+a booking code in, the officers list their office's bookings of a day and
+cancel one with a reason, the service admin sets the slots."""
 
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ from balai.antrian.forms import (
     AppointmentSettingsForm,
     BookForm,
     CheckInForm,
+    DayForm,
     KioskForm,
     LinkForm,
+    OfficeCancelForm,
     StatsForm,
     TransferForm,
 )
@@ -168,6 +171,9 @@ def staff_links(actor) -> list[tuple[str, str]]:
     links: list[tuple[str, str]] = []
     if actor.has_role(*actions.QUEUE_ROLES):
         links.append((reverse("antrian:console"), _("Konsol antrean loket")))
+        links.append(
+            (reverse("antrian:office-appointments"), _("Janji temu di kantor"))
+        )
     if actor.has_role(*selectors.STATS_ROLES):
         links.append((reverse("antrian:stats"), _("Statistik antrean")))
     if actor.has_role(*selectors.SETUP_ROLES):
@@ -516,6 +522,89 @@ def officer_check_in(request: HttpRequest) -> HttpResponse:
             },
         )
     return redirect("antrian:console")
+
+
+def _office_appointments_url(day: datetime.date | None) -> str:
+    url = reverse("antrian:office-appointments")
+    return f"{url}?tanggal={day.isoformat()}" if day else url
+
+
+@never_cache
+@staff_required(*actions.QUEUE_ROLES)
+@require_GET
+def office_appointments(request: HttpRequest) -> HttpResponse:
+    """The office's bookings of a day, each booked one with a cancel form
+    (the officer writes the reason the citizen is sent)."""
+    actor = request_actor(request)
+    office = selectors.office_for_actor(actor)
+    form = DayForm(request.GET or None)
+    day = timezone.localdate()
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            day = form.cleaned_data["tanggal"] or day
+        else:
+            messages.error(
+                request,
+                _(
+                    "Tanggal tidak valid; tulis sebagai TTTT-BB-HH, misalnya "
+                    "2026-03-02."
+                ),
+            )
+            status = 400
+    rows = [
+        (
+            a,
+            OfficeCancelForm(initial={"tanggal": day})
+            if a.status == AppointmentStatus.BOOKED
+            else None,
+        )
+        for a in selectors.office_appointments(actor=actor, office=office, day=day)
+    ]
+    return render(
+        request,
+        "antrian/office_appointments.html",
+        {
+            "office": office,
+            "day": day,
+            "rows": rows,
+            "previous": day - datetime.timedelta(days=1),
+            "next": day + datetime.timedelta(days=1),
+        },
+        status=status,
+    )
+
+
+@staff_required(*actions.QUEUE_ROLES)
+@require_POST
+def office_cancel_appointment(request: HttpRequest, appointment_id) -> HttpResponse:
+    """An officer cancels a booking of his office with a reason."""
+    form = OfficeCancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Permintaan tidak lengkap. Muat ulang halaman."))
+        return redirect(_office_appointments_url(None))
+    day = form.cleaned_data["tanggal"]
+    try:
+        done = actions.cancel_appointment_for_office(
+            actor=request_actor(request),
+            appointment=appointment_id,
+            reason=form.cleaned_data["alasan"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except BalaiError as exc:
+        if exc.status_code == 404:
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "Janji temu %(code)s (%(name)s) dibatalkan; warga diberi tahu "
+                "lewat pesan."
+            )
+            % {"code": done.code, "name": done.citizen_name},
+        )
+    return redirect(_office_appointments_url(day))
 
 
 @never_cache

@@ -1,4 +1,6 @@
-"""The ticket workflow: statuses, events, and the one transitions table.
+"""The ticket and appointment workflows: statuses, steps, and one transitions
+table each (`TRANSITIONS` for tickets, `APPOINTMENT_TRANSITIONS` for bookings,
+decided only by `next_status` and `next_appointment_status`).
 
 A ticket's status is the projection of its events: every change appends a
 `TicketEvent` whose kind must be allowed from the current status by
@@ -105,3 +107,77 @@ def project(kinds: Iterable[str]) -> str | None:
     for kind in kinds:
         status = next_status(kind, status)
     return status
+
+
+# --- Appointments (janji temu) -------------------------------------------------
+#
+#   booked ──check_in──▶ checked_in
+#     │
+#     ├──cancel (the citizen, before the start)──▶ cancelled
+#     ├──office_cancel (an officer of the MPP, with a reason)──▶ cancelled
+#     └──miss (the slot passed without a check-in)──▶ missed
+#
+# Repeating a step that already led to the status a booking has (a second
+# check-in, cancel or miss) changes nothing: the callers answer it before the
+# table is asked. Everything else the table does not list is refused.
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", _("terjadwal")
+    CHECKED_IN = "checked_in", _("sudah hadir")
+    CANCELLED = "cancelled", _("dibatalkan")
+    MISSED = "missed", _("tidak datang")
+
+
+class AppointmentStep(models.TextChoices):
+    # Labels complete "... sehingga tidak dapat <label>".
+    CHECK_IN = "check_in", _("dicatat kedatangannya")
+    CANCEL = "cancel", _("dibatalkan")
+    OFFICE_CANCEL = "office_cancel", _("dibatalkan oleh kantor")
+    MISS = "miss", _("ditandai tidak datang")
+
+
+A = AppointmentStatus
+AS = AppointmentStep
+
+# step -> (statuses it may follow, status it leads to).
+APPOINTMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    AS.CHECK_IN: (frozenset({A.BOOKED}), A.CHECKED_IN),
+    AS.CANCEL: (frozenset({A.BOOKED}), A.CANCELLED),
+    AS.OFFICE_CANCEL: (frozenset({A.BOOKED}), A.CANCELLED),
+    AS.MISS: (frozenset({A.BOOKED}), A.MISSED),
+}
+
+# Why a step is refused, by the status that stands in the way.
+_REFUSED_BECAUSE = {
+    A.CHECKED_IN: _("sudah dicatat hadir dan masuk antrean"),
+    A.CANCELLED: _("sudah dibatalkan"),
+    A.MISSED: _("sudah ditandai tidak datang"),
+}
+# What to do instead, by the step refused.
+_INSTEAD = {
+    AS.CHECK_IN: _("Silakan ambil nomor antrean biasa di anjungan."),
+}
+
+
+def next_appointment_status(step: str, current: str, *, code: str = "") -> str:
+    """Return the status after `step`, or refuse with a clear message (409,
+    `appointment_<status>`: the code names the status that stands in the way)."""
+    if step not in APPOINTMENT_TRANSITIONS:
+        raise ValueError(f"unknown appointment step {step!r}")
+    allowed, target = APPOINTMENT_TRANSITIONS[step]
+    if current not in allowed:
+        what = f"Janji temu {code}" if code else "Janji temu ini"
+        why = _REFUSED_BECAUSE.get(current, A(current).label)
+        instead = _INSTEAD.get(step)
+        raise Conflict(
+            f"{what} {why}, sehingga tidak dapat {AS(step).label}."
+            + (f" {instead}" if instead else ""),
+            code=f"appointment_{current}",
+            extra={
+                "from": current,
+                "step": str(step),
+                "allowed_from": sorted(str(s) for s in allowed),
+            },
+        )
+    return target

@@ -162,6 +162,32 @@ CATALOG: tuple[TemplateSpec, ...] = (
         },
     ),
     TemplateSpec(
+        "janji_temu_dibatalkan",
+        "Janji temu di MPP dibatalkan oleh kantor",
+        ("kode", "kantor", "waktu", "alasan"),
+        False,
+        {
+            "sms": (
+                "",
+                "Mohon maaf, janji temu Anda {kode} di {kantor} {waktu} WITA "
+                "dibatalkan oleh petugas: {alasan}. Silakan buat janji temu baru.",
+            ),
+            "whatsapp": (
+                "",
+                "Mohon maaf, janji temu Anda *{kode}* di *{kantor}* pada {waktu} "
+                "WITA dibatalkan oleh petugas MPP.\nAlasan: {alasan}\nSilakan "
+                "buat janji temu baru pada waktu lain.",
+            ),
+            "email": (
+                "Janji temu {kode} di {kantor} dibatalkan",
+                "Mohon maaf, janji temu Anda dibatalkan oleh petugas MPP.\n\n"
+                "Kode janji temu: {kode}\nTempat: {kantor}\nWaktu: {waktu} WITA\n"
+                "Alasan: {alasan}\n\nSilakan buat janji temu baru pada waktu "
+                "lain, atau datang dan ambil nomor antrean biasa di anjungan.",
+            ),
+        },
+    ),
+    TemplateSpec(
         "sla_peringatan",
         "Peringatan batas waktu layanan (petugas)",
         ("nomor", "layanan", "batas_waktu", "sisa"),

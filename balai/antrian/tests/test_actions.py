@@ -367,3 +367,364 @@ def test_events_are_append_only(kiosk, lane, clock):
         event.save()
     with pytest.raises(RuntimeError):
         event.delete()
+
+
+# --- Appointments: the office cancels, the job marks missed ------------------------
+
+MPP = "MPP-64.02.06"
+
+
+def _book(citizen, mpp, lane, start):
+    from balai.antrian.actions import book_appointment
+
+    return book_appointment(actor=citizen, office=mpp, lane=lane, starts_at=start)
+
+
+def _audits(code):
+    return AuditEntry.objects.filter(action=code).count()
+
+
+@pytest.fixture
+def outbox(system_actor):
+    """The shipped message templates; returns the outbox rows of a template."""
+    from balai.notify.actions import seed_templates
+    from balai.notify.models import OutboxMessage
+
+    seed_templates(actor=system_actor)
+    return lambda code: OutboxMessage.objects.filter(template_code=code)
+
+
+def test_an_officer_cancels_a_booking_with_a_reason_and_the_citizen_is_told(
+    clock, mpp, lane, make_citizen, officer, outbox, system_actor
+):
+    from balai.antrian.actions import (
+        book_appointment,
+        cancel_appointment_for_office,
+        configure_appointments,
+    )
+    from balai.antrian.models import Appointment, AppointmentStatus
+
+    from .conftest import at
+
+    configure_appointments(
+        actor=system_actor,
+        office=mpp,
+        is_enabled=True,
+        slot_minutes=30,
+        capacity=1,
+        days_ahead=14,
+    )
+    _user, citizen = make_citizen(phone="081234567890", email="warga@contoh.id")
+    start = at("2026-03-03", "10:00")
+    appt = _book(citizen, mpp, lane("A"), start)
+    done = cancel_appointment_for_office(
+        actor=officer,
+        appointment=appt.pk,
+        reason="  Kantor tutup:\n listrik padam  ",
+    )
+    assert done.status == AppointmentStatus.CANCELLED
+    assert done.cancel_reason == "Kantor tutup: listrik padam"
+    assert done.cancelled_by == officer.username
+    assert done.cancelled_at == clock.now
+    entry = AuditEntry.objects.get(action="antrian.appointment.office_cancel")
+    assert entry.object_id == str(appt.pk)
+    assert entry.details["reason"] == "Kantor tutup: listrik padam"
+    messages = outbox(actions.OFFICE_CANCEL_TEMPLATE)
+    assert {m.channel for m in messages} == {"sms", "email"}
+    for message in messages:
+        assert appt.code in message.body
+        assert "Kantor tutup: listrik padam" in message.body
+        assert "Selasa, 3 Maret 2026 pukul 10.00" in message.body
+    # The place is free again for someone else.
+    again = book_appointment(
+        actor=make_citizen()[1], office=mpp, lane=lane("A"), starts_at=start
+    )
+    assert again.place == 1
+    # Cancelling it again writes nothing and sends nothing; the first reason stands.
+    cancel_appointment_for_office(
+        actor=officer, appointment=appt.pk, reason="alasan lain"
+    )
+    assert _audits("antrian.appointment.office_cancel") == 1
+    assert outbox(actions.OFFICE_CANCEL_TEMPLATE).count() == 2
+    assert Appointment.objects.get(pk=appt.pk).cancel_reason == (
+        "Kantor tutup: listrik padam"
+    )
+
+
+def test_office_cancel_is_for_the_queue_officers_of_that_office(
+    clock, mpp, other_mpp, lane, warga, make_staff, actor_of
+):
+    from balai.antrian.actions import cancel_appointment_for_office
+    from balai.core.errors import NotFound, PermissionDenied
+
+    from .conftest import at
+
+    appt = _book(warga, mpp, lane("A"), at("2026-03-03", "10:00"))
+    elsewhere = actor_of(make_staff(office="MPP-64.02.12", role="counter_officer"))
+    with pytest.raises(NotFound) as exc:
+        cancel_appointment_for_office(actor=elsewhere, appointment=appt, reason="x")
+    assert exc.value.message == "Janji temu tidak ditemukan."
+    leader = actor_of(make_staff(office=MPP, role="leader"))
+    with pytest.raises(PermissionDenied):
+        cancel_appointment_for_office(actor=leader, appointment=appt, reason="x")
+    with pytest.raises(NotFound):  # the citizen cancels through his own action
+        cancel_appointment_for_office(actor=warga, appointment=appt, reason="x")
+    with pytest.raises(NotFound):
+        cancel_appointment_for_office(
+            actor=actor_of(make_staff(office=MPP, role="registry_officer")),
+            appointment=uuid.uuid4(),
+            reason="x",
+        )
+    registry = actor_of(make_staff(office=MPP, role="registry_officer"))
+    assert (
+        cancel_appointment_for_office(actor=registry, appointment=appt, reason="banjir")
+    ).status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("reason", "code", "words"),
+    [
+        ("", "cancel_reason_required", "Tulis alasan pembatalan"),
+        (" \n\t ", "cancel_reason_required", "Tulis alasan pembatalan"),
+        ("x" * 256, "cancel_reason_too_long", "paling panjang 255 karakter"),
+    ],
+)
+def test_office_cancel_without_a_usable_reason_changes_nothing(
+    clock, mpp, lane, warga, officer, outbox, reason, code, words
+):
+    from balai.antrian.actions import cancel_appointment_for_office
+    from balai.antrian.models import Appointment
+
+    from .conftest import at
+
+    appt = _book(warga, mpp, lane("A"), at("2026-03-03", "10:00"))
+    with pytest.raises(BalaiError) as exc:
+        cancel_appointment_for_office(actor=officer, appointment=appt, reason=reason)
+    assert exc.value.code == code
+    assert words in exc.value.message
+    current = Appointment.objects.get(pk=appt.pk)
+    assert (current.status, current.cancel_reason, current.cancelled_at) == (
+        "booked",
+        "",
+        None,
+    )
+    assert _audits("antrian.appointment.office_cancel") == 0
+    assert not outbox(actions.OFFICE_CANCEL_TEMPLATE).exists()
+
+
+def test_office_cancel_refuses_a_checked_in_or_missed_booking(
+    clock, mpp, lane, make_citizen, officer, kiosk, outbox
+):
+    from balai.antrian.actions import (
+        cancel_appointment_for_office,
+        check_in_appointment,
+        mark_missed_appointments,
+    )
+    from balai.antrian.models import Appointment
+    from balai.core.actors import Actor
+    from balai.core.errors import Conflict
+
+    from .conftest import at
+
+    came = _book(make_citizen()[1], mpp, lane("A"), at("2026-03-02", "10:00"))
+    stayed_away = _book(make_citizen()[1], mpp, lane("B"), at("2026-03-02", "10:00"))
+    clock.now = at("2026-03-02", "09:45")
+    check_in_appointment(actor=kiosk, office=mpp, code=came.code)
+    clock.now = at("2026-03-02", "10:31")
+    mark_missed_appointments(actor=Actor.system())
+    for appt, status, words in (
+        (came, "checked_in", "sudah dicatat hadir dan masuk antrean"),
+        (stayed_away, "missed", "sudah ditandai tidak datang"),
+    ):
+        with pytest.raises(Conflict) as exc:
+            cancel_appointment_for_office(
+                actor=officer, appointment=appt, reason="kantor tutup"
+            )
+        assert exc.value.code == f"appointment_{status}"
+        assert exc.value.message == (
+            f"Janji temu {appt.code} {words}, sehingga tidak dapat dibatalkan "
+            "oleh kantor."
+        )
+        current = Appointment.objects.get(pk=appt.pk)
+        assert (current.status, current.cancel_reason) == (status, "")
+    assert _audits("antrian.appointment.office_cancel") == 0
+    assert not outbox(actions.OFFICE_CANCEL_TEMPLATE).exists()
+
+
+def test_office_cancel_replayed_by_key_gives_the_first_result(
+    clock, mpp, lane, warga, officer
+):
+    from balai.antrian.actions import cancel_appointment_for_office
+
+    from .conftest import at
+
+    appt = _book(warga, mpp, lane("A"), at("2026-03-03", "10:00"))
+    one = cancel_appointment_for_office(
+        actor=officer, appointment=appt.pk, reason="banjir", idempotency_key="oc-1"
+    )
+    two = cancel_appointment_for_office(
+        actor=officer, appointment=appt.pk, reason="banjir", idempotency_key="oc-1"
+    )
+    assert one.pk == two.pk
+    assert _audits("antrian.appointment.office_cancel") == 1
+
+
+def test_the_job_marks_bookings_whose_slot_is_over_as_missed_once(
+    clock, mpp, lane, make_citizen, kiosk, system_actor
+):
+    from balai.antrian.actions import (
+        cancel_appointment,
+        check_in_appointment,
+        mark_missed_appointments,
+    )
+    from balai.antrian.models import Appointment
+    from balai.core.actors import Actor
+
+    from .conftest import at
+
+    job = Actor.system(name="janji-temu")
+    gone = _book(make_citizen()[1], mpp, lane("A"), at("2026-03-02", "09:30"))
+    came = _book(make_citizen()[1], mpp, lane("B"), at("2026-03-02", "09:30"))
+    _u, canceller = make_citizen()
+    called_off = _book(canceller, mpp, lane("C"), at("2026-03-02", "09:30"))
+    later = _book(make_citizen()[1], mpp, lane("A"), at("2026-03-02", "10:00"))
+    cancel_appointment(actor=canceller, appointment=called_off)
+    clock.now = at("2026-03-02", "09:40")
+    check_in_appointment(actor=kiosk, office=mpp, code=came.code)
+    # 09:59: the 09:30 slot runs to 10.00: nothing is over yet.
+    clock.now = at("2026-03-02", "09:59")
+    assert mark_missed_appointments(actor=job).missed == 0
+    clock.now = at("2026-03-02", "10:01")
+    run = mark_missed_appointments(actor=job)
+    assert (run.missed, run.offices) == (1, [MPP])
+    status = dict(Appointment.objects.values_list("code", "status"))
+    assert status == {
+        gone.code: "missed",
+        came.code: "checked_in",
+        called_off.code: "cancelled",
+        later.code: "booked",
+    }
+    assert Appointment.objects.get(pk=gone.pk).missed_at == clock.now
+    entry = AuditEntry.objects.get(action="antrian.appointment.mark_missed")
+    assert entry.object_id == str(gone.pk)
+    # Run again: nothing more is written.
+    assert mark_missed_appointments(actor=job).missed == 0
+    assert _audits("antrian.appointment.mark_missed") == 1
+    # The change travels to the regency as the MPP's.
+    last = (
+        ChangeRecord.objects.filter(model="antrian.appointment", object_id=str(gone.pk))
+        .order_by("seq")
+        .last()
+    )
+    assert last.payload["status"] == "missed"
+    assert last.office_code == MPP
+
+
+def test_a_short_slot_is_missed_only_once_check_in_has_closed(
+    clock, mpp, lane, warga, system_actor
+):
+    from balai.antrian.actions import configure_appointments, mark_missed_appointments
+    from balai.antrian.models import Appointment
+
+    from .conftest import at
+
+    configure_appointments(
+        actor=system_actor,
+        office=mpp,
+        is_enabled=True,
+        slot_minutes=10,
+        capacity=4,
+        days_ahead=14,
+    )
+    appt = _book(warga, mpp, lane("A"), at("2026-03-02", "10:00"))
+    # The slot ends at 10.10 but the citizen may still check in until 10.15.
+    clock.now = at("2026-03-02", "10:12")
+    assert mark_missed_appointments(actor=system_actor).missed == 0
+    assert Appointment.objects.get(pk=appt.pk).status == "booked"
+    clock.now = at("2026-03-02", "10:16")
+    assert mark_missed_appointments(actor=system_actor).missed == 1
+
+
+def test_the_job_leaves_the_bookings_of_an_office_another_node_serves(
+    clock, mpp, lane, warga, system_actor, settings
+):
+    from balai.antrian.actions import mark_missed_appointments
+    from balai.antrian.models import Appointment
+
+    from .conftest import at
+
+    appt = _book(warga, mpp, lane("A"), at("2026-03-02", "10:00"))
+    clock.now = at("2026-03-03", "08:00")
+    settings.BALAI_KECAMATAN_NODES = "64.02.06"  # Tenggarong runs its own node
+    assert mark_missed_appointments(actor=system_actor).missed == 0
+    assert Appointment.objects.get(pk=appt.pk).status == "booked"
+    settings.BALAI_NODE = "64.02.06"
+    assert mark_missed_appointments(actor=system_actor).missed == 1
+
+
+def test_only_the_system_or_a_service_admin_runs_the_job(clock, officer):
+    from balai.antrian.actions import mark_missed_appointments
+    from balai.core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        mark_missed_appointments(actor=officer)
+
+
+def test_marking_one_booking_missed_refuses_what_the_table_does_not_allow(
+    clock, mpp, lane, make_citizen, officer, kiosk
+):
+    from balai.antrian.actions import check_in_appointment, mark_appointment_missed
+    from balai.antrian.models import Appointment
+    from balai.core.errors import Conflict
+
+    from .conftest import at
+
+    came = _book(make_citizen()[1], mpp, lane("A"), at("2026-03-02", "10:00"))
+    away = _book(make_citizen()[1], mpp, lane("B"), at("2026-03-02", "10:00"))
+    clock.now = at("2026-03-02", "09:50")
+    check_in_appointment(actor=kiosk, office=mpp, code=came.code)
+    with pytest.raises(BalaiError) as exc:
+        mark_appointment_missed(actor=officer, appointment=away)
+    assert exc.value.code == "appointment_not_over"
+    assert "belum lewat" in exc.value.message
+    assert "pukul 10.30" in exc.value.message
+    clock.now = at("2026-03-02", "11:00")
+    with pytest.raises(Conflict) as exc:
+        mark_appointment_missed(actor=officer, appointment=came)
+    assert exc.value.code == "appointment_checked_in"
+    assert "tidak dapat ditandai tidak datang" in exc.value.message
+    assert Appointment.objects.get(pk=came.pk).status == "checked_in"
+    assert Appointment.objects.get(pk=came.pk).missed_at is None
+    missed = mark_appointment_missed(actor=officer, appointment=away)
+    assert missed.status == "missed"
+    mark_appointment_missed(actor=officer, appointment=away)
+    assert _audits("antrian.appointment.miss") == 1
+
+
+def test_a_missed_booking_cannot_be_checked_in_or_cancelled_by_the_citizen(
+    clock, mpp, lane, make_citizen, officer, system_actor
+):
+    from balai.antrian.actions import (
+        cancel_appointment,
+        check_in_appointment,
+        mark_missed_appointments,
+    )
+    from balai.core.errors import Conflict
+
+    from .conftest import at
+
+    _u, citizen = make_citizen()
+    appt = _book(citizen, mpp, lane("A"), at("2026-03-02", "10:00"))
+    clock.now = at("2026-03-02", "10:31")
+    mark_missed_appointments(actor=system_actor)
+    with pytest.raises(Conflict) as exc:
+        check_in_appointment(actor=officer, office=mpp, code=appt.code)
+    assert exc.value.code == "appointment_missed"
+    assert "Silakan ambil nomor antrean biasa" in exc.value.message
+    with pytest.raises(Conflict) as exc:
+        cancel_appointment(actor=citizen, appointment=appt)
+    assert exc.value.code == "appointment_missed"
+    assert not Ticket.objects.exists()
+    # Missed holds no place: the citizen may book a later slot of that day.
+    later = _book(citizen, mpp, lane("A"), at("2026-03-02", "13:00"))
+    assert later.status == "booked"

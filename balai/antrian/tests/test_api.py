@@ -207,3 +207,125 @@ def test_stats_access(client, client_as, make_staff, kiosk, lane, clock):
         "waiting_now": 1,
         "wait": {"count": 0, "mean": None, "p90": None},
     }
+
+
+# --- Appointments: the office's list, cancelled by the office ---------------------
+
+
+def _book(citizen, mpp, lane, day, hm):
+    from balai.antrian.actions import book_appointment
+
+    from .conftest import at
+
+    return book_appointment(actor=citizen, office=mpp, lane=lane, starts_at=at(day, hm))
+
+
+def _client(make_staff, office, role):
+    client = Client()
+    client.force_login(make_staff(office=office, role=role))
+    return client
+
+
+def test_the_office_lists_its_bookings_of_a_day(
+    staff, make_staff, make_citizen, mpp, other_mpp, lane, clock
+):
+    client = Client()  # `staff` is the logged-in `client` fixture
+    appt = _book(make_citizen()[1], mpp, lane("B"), "2026-03-03", "10:00")
+    _book(make_citizen()[1], mpp, lane("A"), "2026-03-02", "10:00")
+    url = f"{BASE}/offices/MPP-64.02.06/appointments"
+    assert client.get(url).status_code == 401
+    assert _client(make_staff, "MPP-64.02.06", "leader").get(url).status_code == 403
+    elsewhere = _client(make_staff, "MPP-64.02.12", "counter_officer")
+    assert elsewhere.get(url).status_code == 404
+    response = staff.get(url, {"date": "2026-03-03"})
+    assert response.status_code == 200, response.content
+    rows = response.json()
+    assert [r["code"] for r in rows] == [appt.code]
+    assert rows[0]["citizen_name"] == appt.citizen_name
+    assert rows[0]["lane"] == "B"
+    assert rows[0]["status"] == "booked"
+    assert rows[0]["ticket_number"] is None
+    assert len(staff.get(url).json()) == 1  # today (2 March) by default
+    bad = staff.get(url, {"date": "besok"})
+    assert bad.status_code == 422
+    assert bad.json()["message"].startswith("Data yang dikirim tidak valid.")
+
+
+def test_office_cancel_anonymous_wrong_role_wrong_office_right_role(
+    staff, make_staff, make_citizen, mpp, other_mpp, lane, clock
+):
+    client = Client()  # `staff` is the logged-in `client` fixture
+    from balai.antrian.models import Appointment
+
+    _user, citizen = make_citizen()
+    appt = _book(citizen, mpp, lane("A"), "2026-03-03", "10:00")
+    url = f"{BASE}/appointments/{appt.pk}/office-cancel"
+    body = {"reason": "Kantor tutup karena banjir"}
+    assert post(client, url, body).status_code == 401
+    leader = _client(make_staff, "MPP-64.02.06", "leader")
+    assert post(leader, url, body).status_code == 403
+    elsewhere = _client(make_staff, "MPP-64.02.12", "counter_officer")
+    missing = post(elsewhere, url, body)
+    assert missing.status_code == 404
+    assert missing.json()["message"] == "Janji temu tidak ditemukan."
+    assert Appointment.objects.get(pk=appt.pk).status == "booked"
+    done = post(staff, url, body, HTTP_IDEMPOTENCY_KEY="oc-1")
+    assert done.status_code == 200, done.content
+    assert done.json()["status"] == "cancelled"
+    assert done.json()["cancel_reason"] == "Kantor tutup karena banjir"
+    assert done.json()["cancelled_at"]
+    # The citizen sees the reason in his own list.
+    citizen_client = Client()
+    from balai.accounts.models import User
+
+    citizen_client.force_login(User.objects.get(pk=citizen.user_id))
+    mine = citizen_client.get(f"{BASE}/appointments").json()
+    assert mine[0]["cancel_reason"] == "Kantor tutup karena banjir"
+
+
+def test_office_cancel_bad_input_and_refused_steps_change_nothing(
+    staff, make_citizen, mpp, lane, clock, kiosk
+):
+    from balai.antrian.actions import check_in_appointment
+    from balai.antrian.models import Appointment
+
+    appt = _book(make_citizen()[1], mpp, lane("A"), "2026-03-02", "10:00")
+    url = f"{BASE}/appointments/{appt.pk}/office-cancel"
+    for body in ({}, {"reason": "   "}):
+        empty = post(staff, url, body)
+        assert empty.status_code == 400
+        assert empty.json()["code"] == "cancel_reason_required"
+        assert "Tulis alasan pembatalan" in empty.json()["message"]
+    too_long = post(staff, url, {"reason": "x" * 300})
+    assert too_long.status_code == 400
+    assert "paling panjang 255 karakter" in too_long.json()["message"]
+    assert Appointment.objects.get(pk=appt.pk).status == "booked"
+    clock.now = clock.now.replace(hour=9, minute=45)
+    check_in_appointment(actor=kiosk, office=mpp, code=appt.code)
+    refused = post(staff, url, {"reason": "kantor tutup"})
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "appointment_checked_in"
+    assert "tidak dapat dibatalkan oleh kantor" in refused.json()["message"]
+    current = Appointment.objects.get(pk=appt.pk)
+    assert (current.status, current.cancel_reason) == ("checked_in", "")
+
+
+def test_stats_carry_the_days_appointment_figures(
+    staff, make_citizen, mpp, lane, clock
+):
+    from balai.antrian.actions import mark_missed_appointments
+    from balai.core.actors import Actor
+
+    _book(make_citizen()[1], mpp, lane("A"), "2026-03-02", "10:00")
+    _book(make_citizen()[1], mpp, lane("A"), "2026-03-02", "13:00")
+    clock.now = clock.now.replace(hour=11)
+    mark_missed_appointments(actor=Actor.system())
+    body = staff.get(f"{BASE}/offices/MPP-64.02.06/stats").json()
+    assert body["appointments"] == {
+        "total": 2,
+        "booked": 1,
+        "checked_in": 0,
+        "missed": 1,
+        "cancelled": 0,
+        "cancelled_by_office": 0,
+    }

@@ -171,3 +171,92 @@ def test_yesterday_is_not_today(kiosk, lane, clock):
     assert all(x.waiting == 0 for x in lane_loads(lane("A").office))
     assert display(lane("A").office).calls == []
     assert clock.now.date() == datetime.date(2026, 3, 3)
+
+
+# --- Appointments in the daily figures ------------------------------------------------
+
+
+def test_daily_stats_count_the_days_bookings_by_where_they_ended(
+    clock, mpp, other_mpp, lane, make_citizen, kiosk, officer, make_staff, actor_of
+):
+    from balai.antrian.actions import (
+        book_appointment,
+        cancel_appointment,
+        cancel_appointment_for_office,
+        check_in_appointment,
+        mark_missed_appointments,
+    )
+    from balai.core.actors import Actor
+
+    from .conftest import at
+
+    def book(citizen, hm, prefix="A", office=mpp, day="2026-03-02"):
+        return book_appointment(
+            actor=citizen,
+            office=office,
+            lane=lane(prefix, office=office.code),
+            starts_at=at(day, hm),
+        )
+
+    came = book(make_citizen()[1], "10:00")
+    book(make_citizen()[1], "10:00", "B")  # stays away: missed
+    _u, changed_mind = make_citizen()
+    cancel_appointment(actor=changed_mind, appointment=book(changed_mind, "11:00"))
+    cancel_appointment_for_office(
+        actor=officer, appointment=book(make_citizen()[1], "13:00"), reason="banjir"
+    )
+    book(make_citizen()[1], "14:00")  # still to come
+    # Not counted: another day, another office.
+    book(make_citizen()[1], "10:00", day="2026-03-03")
+    book(make_citizen()[1], "10:00", office=other_mpp)
+    clock.now = at("2026-03-02", "09:50")
+    check_in_appointment(actor=kiosk, office=mpp, code=came.code)
+    clock.now = at("2026-03-02", "10:40")
+    mark_missed_appointments(actor=Actor.system())
+    leader = actor_of(make_staff(office="MPP-64.02.06", role="leader"))
+    stats = daily_stats(actor=leader, office=mpp, day=clock.now.date())
+    figures = stats.appointments
+    assert (
+        figures.total,
+        figures.booked,
+        figures.checked_in,
+        figures.missed,
+        figures.cancelled,
+        figures.cancelled_by_office,
+    ) == (5, 1, 1, 1, 2, 1)
+    # The check-in's ticket counts among the queue's numbers as well.
+    assert stats.issued == 1
+    empty = daily_stats(actor=leader, office=mpp, day=clock.now.date().replace(day=4))
+    assert empty.appointments.total == 0
+
+
+def test_office_appointments_of_a_day_are_the_officers_own_office(
+    clock, mpp, other_mpp, lane, make_citizen, officer, make_staff, actor_of
+):
+    import datetime
+
+    from balai.antrian.actions import book_appointment
+    from balai.antrian.selectors import office_appointments
+
+    from .conftest import at
+
+    today = book_appointment(
+        actor=make_citizen()[1],
+        office=mpp,
+        lane=lane("A"),
+        starts_at=at("2026-03-02", "10:00"),
+    )
+    tomorrow = book_appointment(
+        actor=make_citizen()[1],
+        office=mpp,
+        lane=lane("A"),
+        starts_at=at("2026-03-03", "10:00"),
+    )
+    assert list(office_appointments(actor=officer, office=mpp)) == [today]
+    assert list(
+        office_appointments(actor=officer, office=mpp, day=datetime.date(2026, 3, 3))
+    ) == [tomorrow]
+    elsewhere = actor_of(make_staff(office="MPP-64.02.12", role="counter_officer"))
+    with pytest.raises(BalaiError) as exc:
+        office_appointments(actor=elsewhere, office=mpp)
+    assert exc.value.status_code == 404

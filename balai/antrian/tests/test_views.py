@@ -250,3 +250,115 @@ def test_kiosk_says_closed_only_when_hours_are_enforced(client, mpp, clock, sett
     assert (
         "sedang tutup" in client.get("/antrian/MPP-64.02.06/anjungan/").content.decode()
     )
+
+
+# --- Appointments: the office's bookings, cancelled by an officer -----------------
+
+LOGIN = "/akun/masuk/"
+LIST = "/antrian/loket/janji-temu/daftar/"
+
+
+def _book(citizen, mpp, lane, day, hm):
+    from balai.antrian.actions import book_appointment
+
+    from .conftest import at
+
+    return book_appointment(actor=citizen, office=mpp, lane=lane, starts_at=at(day, hm))
+
+
+def test_the_office_bookings_page(
+    client, make_staff, make_citizen, mpp, other_mpp, lane, clock
+):
+    appt = _book(make_citizen()[1], mpp, lane("A"), "2026-03-03", "10:00")
+    assert client.get(LIST)["Location"].startswith(LOGIN)
+    client.force_login(make_staff(office="MPP-64.02.06", role="leader"))
+    assert client.get(LIST).status_code == 403
+    # An officer of another MPP sees his own office's (empty) list.
+    client.force_login(make_staff(office="MPP-64.02.12", role="counter_officer"))
+    other = client.get(LIST, {"tanggal": "2026-03-03"}).content.decode()
+    assert "Tabang" in other
+    assert appt.code not in other
+    client.force_login(make_staff(office="MPP-64.02.06", role="counter_officer"))
+    today = client.get(LIST).content.decode()
+    assert "Tidak ada janji temu pada tanggal ini." in today
+    page = client.get(LIST, {"tanggal": "2026-03-03"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert appt.code in html
+    assert appt.citizen_name in html
+    assert f'action="/antrian/loket/janji-temu/{appt.pk}/batal/"' in html
+    bad = client.get(LIST, {"tanggal": "besok"})
+    assert bad.status_code == 400
+    assert "Tanggal tidak valid" in bad.content.decode()
+    # The console links to it.
+    assert f'href="{LIST}"' in client.get("/antrian/loket/").content.decode()
+
+
+def test_an_officer_cancels_a_booking_on_the_page(
+    client, make_staff, make_citizen, mpp, other_mpp, lane, clock
+):
+    from balai.antrian.models import Appointment
+
+    appt = _book(make_citizen()[1], mpp, lane("A"), "2026-03-03", "10:00")
+    path = f"/antrian/loket/janji-temu/{appt.pk}/batal/"
+    data = {"idempotency_key": "oc-1", "tanggal": "2026-03-03", "alasan": "Banjir"}
+    assert client.post(path, data)["Location"].startswith(LOGIN)
+    client.force_login(make_staff(office="MPP-64.02.06", role="leader"))
+    assert client.post(path, data).status_code == 403
+    client.force_login(make_staff(office="MPP-64.02.12", role="counter_officer"))
+    assert client.post(path, data).status_code == 404
+    assert Appointment.objects.get(pk=appt.pk).status == "booked"
+    client.force_login(make_staff(office="MPP-64.02.06", role="counter_officer"))
+    # No reason: told in Indonesian, nothing changes.
+    empty = client.post(path, {**data, "alasan": "  ", "idempotency_key": "oc-0"})
+    assert empty["Location"] == f"{LIST}?tanggal=2026-03-03"
+    html = client.get(empty["Location"]).content.decode()
+    assert "Tulis alasan pembatalan" in html
+    assert Appointment.objects.get(pk=appt.pk).status == "booked"
+    done = client.post(path, data)
+    assert done["Location"] == f"{LIST}?tanggal=2026-03-03"
+    current = Appointment.objects.get(pk=appt.pk)
+    assert (current.status, current.cancel_reason) == ("cancelled", "Banjir")
+    html = client.get(done["Location"]).content.decode()
+    assert f"Janji temu {appt.code} ({appt.citizen_name}) dibatalkan" in html
+    assert "Alasan: Banjir" in html
+    assert f'action="/antrian/loket/janji-temu/{appt.pk}/batal/"' not in html
+
+
+def test_a_checked_in_booking_is_not_cancelled_from_the_page(
+    client, make_staff, make_citizen, mpp, lane, clock, kiosk
+):
+    from balai.antrian.actions import check_in_appointment
+    from balai.antrian.models import Appointment
+
+    appt = _book(make_citizen()[1], mpp, lane("A"), "2026-03-02", "10:00")
+    clock.now = clock.now.replace(hour=9, minute=45)
+    check_in_appointment(actor=kiosk, office=mpp, code=appt.code)
+    client.force_login(make_staff(office="MPP-64.02.06", role="counter_officer"))
+    response = client.post(
+        f"/antrian/loket/janji-temu/{appt.pk}/batal/",
+        {"idempotency_key": "oc-1", "alasan": "kantor tutup"},
+    )
+    assert response["Location"] == LIST
+    html = client.get(LIST).content.decode()
+    assert "tidak dapat dibatalkan oleh kantor" in html
+    assert Appointment.objects.get(pk=appt.pk).status == "checked_in"
+
+
+def test_stats_page_shows_the_days_appointments(
+    client, make_staff, make_citizen, mpp, lane, clock
+):
+    from balai.antrian.actions import cancel_appointment_for_office
+
+    officer = make_staff(office="MPP-64.02.06", role="counter_officer")
+    from balai.accounts.selectors import actor_for
+
+    appt = _book(make_citizen()[1], mpp, lane("A"), "2026-03-02", "13:00")
+    cancel_appointment_for_office(
+        actor=actor_for(user=officer), appointment=appt, reason="banjir"
+    )
+    client.force_login(officer)
+    html = client.get("/antrian/statistik/", {"tanggal": "2026-03-02"}).content
+    html = html.decode()
+    assert "Tidak datang" in html
+    assert "(1 oleh kantor)" in html

@@ -69,6 +69,7 @@ def test_every_shipped_template_is_valid_and_covers_the_journeys():
         "perlu_perbaikan",
         "siap_diambil",
         "janji_temu_dibuat",
+        "janji_temu_dibatalkan",
         "sla_peringatan",
         "sla_terlampaui",
     }
