@@ -1134,7 +1134,7 @@ def _office_appointment(
     except ValueError:
         pk = None
     found = (
-        Appointment.objects.select_for_update()
+        Appointment.objects.select_for_update(of=("self",))
         .select_related("office", "lane")
         .filter(pk=pk)
         .first()
@@ -1274,6 +1274,7 @@ def mark_missed_appointments(
     if not actor.is_system:
         actor.require_role(*SETUP_ROLES)
     now = now or timezone.now()
+    # Over = ended and check-in closed (slots.missed_after, as a filter).
     due = (
         Appointment.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("office")
@@ -1291,7 +1292,7 @@ def mark_missed_appointments(
     for current in due[:limit]:
         if current.office_id not in served:
             served[current.office_id] = node_serves(current.office)
-        if not served[current.office_id] or not _slot_over(current, now):
+        if not served[current.office_id]:
             continue
         changed.append(_miss(current, now))
         if current.office.code not in result.offices:
