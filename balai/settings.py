@@ -224,6 +224,16 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
+    elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Parameters bound by the server and statements prepared after their
+        # fifth run: planning was most of PostgreSQL's time on a submission
+        # (docs/decisions/0011). 0 turns preparing off (behind a pooler in
+        # transaction mode, for instance).
+        _prepare = int(os.environ.get("BALAI_DB_PREPARE_THRESHOLD", "5"))
+        DATABASES["default"]["OPTIONS"] = {
+            "server_side_binding": True,
+            "prepare_threshold": _prepare or None,
+        }
 else:
     DATABASES = {
         "default": {

@@ -3,8 +3,11 @@ for what it changed; the change record for sync is written in the same call."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import contextlib
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -24,11 +27,14 @@ from balai.audit.models import (
     ChainHead,
     Checkpoint,
 )
-from balai.core.actions import current_action
+from balai.core.actions import current_action, deferred_writes
 from balai.core.actors import Actor
-from balai.core.changelog import log_changes
+from balai.core.changelog import change_of, write_changes
 from balai.core.models import ChangeOp
 from balai.core.serialize import json_value
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def chain_for(actor: Actor) -> str:
@@ -61,6 +67,16 @@ def record(
     )[0]
 
 
+@dataclass
+class _Group:
+    """What one `record_many` call writes: its entries wait for their place
+    in the chain (seq, hashes), its change records for their numbers."""
+
+    chain: str
+    entries: list[AuditEntry]
+    changes: list[dict[str, Any]]
+
+
 def record_many(
     *,
     actor: Actor,
@@ -70,19 +86,17 @@ def record_many(
     change: str | None = ChangeOp.UPSERT,
     summary: dict[str, Any] | None = None,
 ) -> list[AuditEntry]:
-    """Append one entry per target in one batch; with no target, one summary entry."""
+    """Append one entry per target in one batch; with no target, one summary entry.
+
+    Inside a `batched` block the entries (and change records, of the targets
+    as they are now) are written when the block ends: until then the entries
+    returned have no place in the chain yet.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Audit entries are written inside an action's transaction.")
     code = action or current_action()
     if not code:
         raise RuntimeError("An audit entry needs an action code.")
-    chain = chain_for(actor)
-    head, _ = ChainHead.objects.select_for_update().get_or_create(
-        chain=chain, defaults={"seq": 0, "hash": GENESIS}
-    )
-    now = timezone.now()
-    at = canonical_time(now)
-    rows: list[tuple[str, str, dict[str, Any]]]
     if targets:
         detail_list = list(details) if details is not None else [{}] * len(targets)
         rows = [
@@ -91,27 +105,12 @@ def record_many(
         ]
     else:
         rows = [("", "", json_value(summary or {}))]
-    entries = []
-    prev, seq = head.hash, head.seq
-    for object_type, object_id, detail in rows:
-        seq += 1
-        digest = entry_hash(
-            prev_hash=prev,
-            chain=chain,
-            at=at,
-            actor_id=str(actor.user_id or ""),
-            actor_name=actor.username,
-            office_code=actor.office_code,
-            action=code,
-            object_type=object_type,
-            object_id=object_id,
-            details=detail,
-        )
-        entries.append(
+    chain = chain_for(actor)
+    group = _Group(
+        chain=chain,
+        entries=[
             AuditEntry(
                 chain=chain,
-                seq=seq,
-                at=now,
                 actor_id=str(actor.user_id or ""),
                 actor_name=actor.username,
                 office_code=actor.office_code,
@@ -119,17 +118,85 @@ def record_many(
                 object_type=object_type,
                 object_id=object_id,
                 details=detail,
-                prev_hash=prev,
-                hash=digest,
             )
+            for object_type, object_id, detail in rows
+        ],
+        changes=[change_of(t, op=change, route=_route(t)) for t in targets]
+        if change
+        else [],
+    )
+    pending = deferred_writes.get()
+    if pending is None:
+        _write([group])
+    else:
+        pending.append(group)
+    return group.entries
+
+
+def _write(groups: list[_Group]) -> None:
+    """Chain and write the groups' entries and change records, in order."""
+    heads = {}
+    # Heads locked in one order by every writer: no deadlock between batches.
+    for chain in sorted({g.chain for g in groups}):
+        heads[chain], _ = ChainHead.objects.select_for_update().get_or_create(
+            chain=chain, defaults={"seq": 0, "hash": GENESIS}
         )
-        prev = digest
+    # Stamped under the head's lock, as before batching: times never go
+    # backwards along a chain.
+    now = timezone.now()
+    at = canonical_time(now)
+    entries = [e for g in groups for e in g.entries]
+    for entry in entries:
+        head = heads[entry.chain]
+        entry.at = now
+        entry.seq, entry.prev_hash = head.seq + 1, head.hash
+        entry.hash = entry_hash(
+            prev_hash=entry.prev_hash,
+            chain=entry.chain,
+            at=at,
+            actor_id=entry.actor_id,
+            actor_name=entry.actor_name,
+            office_code=entry.office_code,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            details=entry.details,
+        )
+        head.seq, head.hash = entry.seq, entry.hash
     AuditEntry.objects.bulk_create(entries, batch_size=2000)
-    head.seq, head.hash = seq, prev
-    head.save(update_fields=["seq", "hash"])
-    if targets and change:
-        log_changes(list(targets), op=change, routes=[_route(t) for t in targets])
-    return entries
+    for head in heads.values():
+        head.save(update_fields=["seq", "hash"])
+    write_changes([c for g in groups for c in g.changes])
+
+
+@contextlib.contextmanager
+def batched() -> Iterator[None]:
+    """Write the audit entries and change records of a block at its end, in one
+    batch: one chain-head and one change-log lock, taken as late as possible,
+    instead of a round of them per `record` call. Use it inside the
+    transaction, around code that does not read back what it audited; a block
+    that fails writes nothing (its transaction rolls back)."""
+    if deferred_writes.get() is not None:
+        yield
+        return
+    groups: list[_Group] = []
+    token = deferred_writes.set(groups)
+    try:
+        yield
+    finally:
+        deferred_writes.reset(token)
+    _write(groups)
+
+
+def batched_audit(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run an action's body in `batched` (put it under `@action`)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with batched():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def log_access(

@@ -29,6 +29,14 @@ _current_action: contextvars.ContextVar[str] = contextvars.ContextVar(
 )
 
 
+# Audit entries held back to the end of a `balai.audit.actions.batched` block.
+# It lives here so that a nested action that fails can take back its own: its
+# savepoint rolled back what they describe.
+deferred_writes: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar(
+    "balai_deferred_writes", default=None
+)
+
+
 def current_action() -> str:
     """Return the code of the action now running (for the audit entry)."""
     return _current_action.get()
@@ -78,6 +86,8 @@ def action(code: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 raise TypeError(f"{fn.__name__} needs actor=Actor(...)")
             key = kwargs.pop("idempotency_key", None)
             token = _current_action.set(code)
+            pending = deferred_writes.get()
+            mark = len(pending) if pending is not None else 0
             try:
                 if not key:
                     with transaction.atomic():
@@ -85,6 +95,10 @@ def action(code: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 return _run_once(
                     fn, code=code, actor=actor, key=str(key), kwargs=kwargs
                 )
+            except BaseException:
+                if pending is not None:
+                    del pending[mark:]
+                raise
             finally:
                 _current_action.reset(token)
 

@@ -68,28 +68,47 @@ def log_changes(
     """
     if not objs:
         return []
-    epoch, first = _reserve(len(objs))
+    route_list: list[Any] = (
+        list(routes) if routes is not None else [(office_code, region_code)] * len(objs)
+    )
+    return write_changes(
+        [
+            change_of(obj, op=op, route=route)
+            for obj, route in zip(objs, route_list, strict=True)
+        ]
+    )
+
+
+def change_of(obj: models.Model, *, op: str, route: tuple[str, str]) -> dict[str, Any]:
+    """Return what a change record keeps of `obj` now (not yet numbered)."""
+    return {
+        "model": obj._meta.label_lower,
+        "object_id": str(obj.pk),
+        "op": op,
+        "payload": model_payload(obj) if op == ChangeOp.UPSERT else {},
+        "office_code": route[0],
+        "region_code": route[1],
+    }
+
+
+def write_changes(changes: Sequence[dict[str, Any]]) -> list[ChangeRecord]:
+    """Number and write changes made by `change_of`, in their order, in one batch."""
+    if not changes:
+        return []
+    epoch, first = _reserve(len(changes))
     # At the regency a change's global sequence is its own sequence number:
     # reserved under the NodeState lock held to commit, so commit order is
     # global order (the sync app numbers applied node changes from the same
     # counter). Rows written elsewhere get theirs when sync first reads them.
     at_regency = settings.BALAI_NODE == REGENCY_NODE
-    route_list: list[Any] = (
-        list(routes) if routes is not None else [(office_code, region_code)] * len(objs)
-    )
     records = [
         ChangeRecord(
             node=settings.BALAI_NODE,
             epoch=epoch,
             seq=first + i,
-            model=obj._meta.label_lower,
-            object_id=str(obj.pk),
-            op=op,
-            payload=model_payload(obj) if op == ChangeOp.UPSERT else {},
-            office_code=route[0],
-            region_code=route[1],
             global_seq=first + i if at_regency else None,
+            **change,
         )
-        for i, (obj, route) in enumerate(zip(objs, route_list, strict=True))
+        for i, change in enumerate(changes)
     ]
     return ChangeRecord.objects.bulk_create(records, batch_size=2000)

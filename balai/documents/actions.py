@@ -30,6 +30,7 @@ from balai.core.actions import action
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError, Conflict, PermissionDenied
 from balai.core.nodes import REGENCY_NODE, node_serves, serving_node
+from balai.core.queue import enqueue_with_transaction
 from balai.core.serialize import json_value
 from balai.documents import conf, keys, payload, render, storage, trust
 from balai.documents.models import (
@@ -459,7 +460,7 @@ def _issue(
     )
     if render_later:
         ids = [str(d.pk) for d in documents]
-        transaction.on_commit(lambda: _enqueue_render(ids), robust=True)
+        _enqueue_render(ids)
     return documents
 
 
@@ -467,7 +468,7 @@ def _enqueue_render(document_ids: list[str]) -> None:
     """Hand the PDFs left for after commit to the task queue."""
     from balai.documents.tasks import render_pdfs
 
-    render_pdfs.enqueue(document_ids)
+    enqueue_with_transaction(render_pdfs, document_ids)
 
 
 def stored_html(document: IssuedDocument) -> str:

@@ -27,6 +27,7 @@ from balai.audit.actions import record, record_many
 from balai.core.actions import action
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError, Conflict, NotFound
+from balai.core.queue import enqueue_with_transaction
 from balai.notify import recipients
 from balai.notify.catalog import CATALOG
 from balai.notify.models import (
@@ -156,10 +157,10 @@ def _resolve_template(template: MessageTemplate | str, channel: str) -> MessageT
 
 
 def _enqueue_send(message_id: str) -> None:
-    """Hand a message to the task queue (called after commit)."""
+    """Hand a message to the task queue, with the transaction that queued it."""
     from balai.notify.tasks import send_message_task
 
-    send_message_task.enqueue(message_id)
+    enqueue_with_transaction(send_message_task, message_id)
 
 
 @action("notify.message.queue")
@@ -215,7 +216,7 @@ def queue_message(
         change=None,
     )
     message_id = str(message.pk)
-    transaction.on_commit(lambda: _enqueue_send(message_id))
+    _enqueue_send(message_id)
     return message
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from balai.accounts.models import AccountKind, Role, User
-from balai.audit.actions import record, record_many
+from balai.audit.actions import batched_audit, record, record_many
 from balai.core.actions import action
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError, Conflict, NotFound, PermissionDenied
@@ -482,9 +482,12 @@ def _claim_attachments(
     if not wanted:
         return []
     found = list(
-        Attachment.objects.select_for_update().filter(
+        Attachment.objects.select_for_update(of=("self",))
+        .select_related("blob")
+        .filter(
             pk__in=wanted, uploaded_by_id=_actor_key(actor), application__isnull=True
         )
+        .order_by("created_at")
     )
     if len(found) != len(wanted):
         raise BalaiError(
@@ -642,6 +645,7 @@ def _subject_residents(
 
 
 @action("services.application.submit")
+@batched_audit
 def submit_application(
     *,
     actor: Actor,
@@ -850,6 +854,7 @@ def submit_application(
                 "tautan": tracking_path(application),
             },
         )
+    application.as_filed = (subject_rows, claimed, [event])
     return application
 
 

@@ -476,6 +476,7 @@ def _row(app: Application) -> dict[str, Any]:
 
 
 def application_out(actor: Actor, app: Application) -> dict[str, Any]:
+    subjects, attachments, events = selectors.parts_of(app)
     return {
         **_row(app),
         "tracking_code": app.tracking_code,
@@ -494,14 +495,14 @@ def application_out(actor: Actor, app: Application) -> dict[str, Any]:
                 "nik": mask_nik(s.resident.nik) if s.resident else "",
                 "name": s.resident.name if s.resident else "",
             }
-            for s in app.subjects.select_related("resident")
+            for s in subjects
         ],
         "attachments": [
             {
                 **_upload_out(a),
                 "url": reverse("services:attachment", args=[a.pk]),
             }
-            for a in app.attachments.select_related("blob")
+            for a in attachments
         ],
         "events": [
             {
@@ -514,7 +515,7 @@ def application_out(actor: Actor, app: Application) -> dict[str, Any]:
                 "office": e.office.name if e.office_id else "",
                 "note": e.note,
             }
-            for e in selectors.events_of(app)
+            for e in events
         ],
         "transitions": [t.name for t in workflow.available(actor, app)],
     }

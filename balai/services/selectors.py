@@ -22,6 +22,7 @@ from balai.services.models import (
     Application,
     ApplicationDraft,
     ApplicationEvent,
+    ApplicationSubject,
     Attachment,
     AttachmentKind,
     Channel,
@@ -108,6 +109,24 @@ def application_for(actor: Actor, pk: Any) -> Application:
 
 def events_of(application: Application) -> QuerySet[ApplicationEvent]:
     return application.events.select_related("office").order_by("seq")
+
+
+def parts_of(
+    application: Application,
+) -> tuple[list[ApplicationSubject], list[Attachment], list[ApplicationEvent]]:
+    """Return an application's subjects, attachments and events.
+
+    A just-filed application carries them as filed (`as_filed`, set by the
+    submit action): answering the submission does not read them back.
+    """
+    filed = getattr(application, "as_filed", None)
+    if filed is not None:
+        return filed
+    return (
+        list(application.subjects.select_related("resident")),
+        list(application.attachments.select_related("blob")),
+        list(events_of(application)),
+    )
 
 
 def inbox(

@@ -84,3 +84,111 @@ def test_access_log_records_who_read_whom(make_staff, actor_of):
     assert row.actor_id == str(reader.user_id)
     assert row.office_code == "MPP-64.02.06"
     assert (row.subject_type, row.purpose) == ("accounts.user", "verifikasi")
+
+
+def _offices(*codes: str) -> list[Office]:
+    return [Office.objects.get(code=code) for code in codes]
+
+
+def test_a_batched_block_writes_its_entries_and_changes_at_its_end_in_order():
+    from balai.audit.actions import batched
+    from balai.audit.verify import verify_chain
+    from balai.core.actions import action
+
+    mpp, desa = _offices("MPP-64.02.06", "DESA-64.02.12.2001")
+    officer = Actor(user_id=None, username="uji", office_code="MPP-64.02.06")
+    other = Actor(user_id=None, username="uji", office_code="DISKOMINFO")
+    entries_before = AuditEntry.objects.count()
+    changes_before = ChangeRecord.objects.count()
+    seen_inside: list[int] = []
+
+    @action("audit.test.batch")
+    def batch_of_three(*, actor: Actor) -> list:
+        with batched():
+            first = record(actor=actor, target=mpp, details={"n": 1})
+            second = record(actor=other, target=desa, details={"n": 2})
+            mpp.phone = "0541-000"
+            third = record(actor=actor, target=mpp, details={"n": 3})
+            # Nothing is written before the block ends: entries have no place yet.
+            seen_inside.append(AuditEntry.objects.count() - entries_before)
+            assert first.seq is None
+            assert first.hash == ""
+        return [first, second, third]
+
+    first, second, third = batch_of_three(actor=officer)
+    assert seen_inside == [0]
+    assert AuditEntry.objects.count() == entries_before + 3
+    assert (first.chain, second.chain, third.chain) == (
+        "MPP-64.02.06",
+        "DISKOMINFO",
+        "MPP-64.02.06",
+    )
+    assert third.seq == first.seq + 1
+    assert third.prev_hash == first.hash
+    assert [e.details["n"] for e in (first, second, third)] == [1, 2, 3]
+    for entry in (first, second, third):
+        assert hash_of(AuditEntry.objects.get(pk=entry.pk)) == entry.hash
+    assert verify_chain("MPP-64.02.06") is None
+    assert verify_chain("DISKOMINFO") is None
+    changes = list(ChangeRecord.objects.order_by("id")[changes_before:])
+    assert [c.object_id for c in changes] == [str(mpp.pk), str(desa.pk), str(mpp.pk)]
+    assert [c.seq for c in changes] == list(range(changes[0].seq, changes[0].seq + 3))
+    # Each change keeps the object as it was when it was recorded.
+    assert changes[0].payload["phone"] != "0541-000"
+    assert changes[2].payload["phone"] == "0541-000"
+
+
+def test_a_failed_nested_action_in_a_batch_takes_its_entries_back():
+    from balai.audit.actions import batched
+    from balai.core.actions import action
+    from balai.core.errors import BalaiError
+
+    (mpp,) = _offices("MPP-64.02.06")
+    officer = Actor(user_id=None, username="uji", office_code="MPP-64.02.06")
+
+    @action("audit.test.inner")
+    def inner(*, actor: Actor) -> None:
+        record(actor=actor, target=mpp, details={"inner": True})
+        raise BalaiError("gagal")
+
+    @action("audit.test.outer")
+    def outer(*, actor: Actor) -> None:
+        with batched():
+            record(actor=actor, target=mpp, details={"outer": 1})
+            with pytest.raises(BalaiError):
+                inner(actor=actor)
+            record(actor=actor, target=mpp, details={"outer": 2})
+
+    entries_before = AuditEntry.objects.count()
+    changes_before = ChangeRecord.objects.count()
+    outer(actor=officer)
+    written = list(
+        AuditEntry.objects.filter(action__startswith="audit.test.").order_by("seq")
+    )
+    assert [e.details for e in written] == [{"outer": 1}, {"outer": 2}]
+    assert AuditEntry.objects.count() == entries_before + 2
+    assert ChangeRecord.objects.count() == changes_before + 2
+
+
+def test_a_batch_that_fails_writes_nothing():
+    from balai.audit.actions import batched
+    from balai.core.actions import action
+
+    (mpp,) = _offices("MPP-64.02.06")
+    officer = Actor(user_id=None, username="uji", office_code="MPP-64.02.06")
+    head_before = ChainHead.objects.filter(chain="MPP-64.02.06").first()
+
+    @action("audit.test.failing_batch")
+    def failing(*, actor: Actor) -> None:
+        with batched():
+            record(actor=actor, target=mpp, details={})
+            raise RuntimeError("putus")
+
+    entries_before = AuditEntry.objects.count()
+    with pytest.raises(RuntimeError):
+        failing(actor=officer)
+    assert AuditEntry.objects.count() == entries_before
+    head = ChainHead.objects.filter(chain="MPP-64.02.06").first()
+    assert (head and (head.seq, head.hash)) == (
+        head_before and (head_before.seq, head_before.hash)
+    )

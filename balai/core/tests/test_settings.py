@@ -176,3 +176,20 @@ def test_checkpoint_minutes_come_from_the_environment(tmp_path, value):
             code, tmp_path, BALAI_DEMO="1", BALAI_AUDIT_CHECKPOINT_MINUTES=value
         )
         assert bad.returncode != 0
+
+
+@pytest.mark.parametrize(("threshold", "expected"), [(None, 5), ("0", None)])
+def test_postgresql_statements_are_prepared_unless_turned_off(
+    tmp_path, threshold, expected
+):
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+    )
+    env = {"BALAI_DEMO": "1", "DATABASE_URL": "postgres://u@127.0.0.1:1/balai"}
+    if threshold is not None:
+        env["BALAI_DB_PREPARE_THRESHOLD"] = threshold
+    result = run_balai(code, tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    options = json.loads(result.stdout.strip().splitlines()[-1])
+    assert options == {"server_side_binding": True, "prepare_threshold": expected}

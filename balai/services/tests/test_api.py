@@ -263,6 +263,34 @@ def test_counter_officer_submits_at_the_counter(people):
     error(far, 404)
 
 
+def test_the_submit_answer_is_the_application_as_read_back(people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user(people["citizen"])
+    upload = upload_via_api(client).json()["id"]
+    body = {"service": "sktm", "form_data": SKTM, "attachments": [upload]}
+    with CaptureQueriesContext(connection) as queries:
+        answer = post(client, "/api/v1/applications", body)
+    assert answer.status_code == 201, answer.content
+    filed = answer.json()
+    assert len(filed["attachments"]) == 1
+    assert len(filed["subjects"]) == 1
+    assert [e["transition"] for e in filed["events"]] == ["submit"]
+    assert filed == client.get(f"/api/v1/applications/{filed['id']}").json()
+    # What was just filed is answered as filed, not read back.
+    read_back = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT")
+        and any(
+            f'FROM "services_{t}"' in q["sql"]
+            for t in ("applicationevent", "applicationsubject")
+        )
+    ]
+    assert read_back == []
+
+
 def test_double_submit_with_the_same_key_files_one(people):
     client = as_user(people["citizen"])
     upload = upload_via_api(client).json()["id"]
