@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 
 from balai.core.models import ChangeOp, ChangeRecord, NodeState
 from balai.core.nodes import REGENCY_NODE
@@ -32,6 +32,19 @@ def _reserve(count: int) -> tuple[int, int]:
     """Reserve `count` sequence numbers for this node; return (epoch, first seq)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Change records are written inside an action's transaction.")
+    # One statement: the counter moved on and read back, its row locked to
+    # commit (every writing transaction passes here).
+    table = connection.ops.quote_name(NodeState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + %s "  # noqa: S608
+            "WHERE node = %s RETURNING epoch, last_seq",
+            [count, settings.BALAI_NODE],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        epoch, last = row
+        return epoch, last - count + 1
     state, _ = NodeState.objects.select_for_update().get_or_create(
         node=settings.BALAI_NODE
     )

@@ -554,15 +554,24 @@ def _office_for_village(village_code: str) -> Office | None:
     )
 
 
-def _responsible_office(service: Service, village_code: str) -> Office:
+def _responsible_office(
+    service: Service, village_code: str, *, known: Office | None = None
+) -> Office:
+    """The office that decides; `known` (the filing office) saves a lookup."""
     if service.responsible_kind == ResponsibleKind.REGENCY:
         office = Office.objects.filter(
             code=service.responsible_office_code, is_active=True
         ).first()
     elif service.responsible_kind == ResponsibleKind.MPP:
-        kecamatan = ".".join(village_code.split(".")[:3])
+        code = "MPP-" + ".".join(village_code.split(".")[:3])
+        if known is not None and (known.code, known.kind, known.is_active) == (
+            code,
+            OfficeKind.MPP,
+            True,
+        ):
+            return known
         office = Office.objects.filter(
-            code=f"MPP-{kecamatan}", kind=OfficeKind.MPP, is_active=True
+            code=code, kind=OfficeKind.MPP, is_active=True
         ).first()
     else:
         office = _office_for_village(village_code)
@@ -733,11 +742,11 @@ def submit_application(
         village_code = applicant_resident.village_id
     else:
         village_code = actor_office(actor).region_id
-    responsible = _responsible_office(service, village_code)
     if actor.is_citizen:
-        filed = responsible
+        filed = responsible = _responsible_office(service, village_code)
     else:
         filed = actor_office(actor)
+        responsible = _responsible_office(service, village_code, known=filed)
         allowed = filed.pk == responsible.pk or (
             service.responsible_kind == ResponsibleKind.REGENCY
             and filed.kind == OfficeKind.MPP
