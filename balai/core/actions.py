@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from django.apps import apps
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError
@@ -108,6 +108,36 @@ def action(code: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return decorate
 
 
+def _claim(lookup: dict[str, str], fingerprint: str) -> IdempotencyRecord | None:
+    """Insert the key's record unless it exists (one statement); None if taken."""
+    record = IdempotencyRecord(**lookup, fingerprint=fingerprint)
+    meta = IdempotencyRecord._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    table = connection.ops.quote_name(meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    conflict = ", ".join(
+        connection.ops.quote_name(meta.get_field(n).column)
+        for n in ("action", "actor", "key")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING "
+            + connection.ops.quote_name(meta.pk.column),
+            [
+                f.get_db_prep_save(getattr(record, f.attname), connection)
+                for f in fields
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    record.pk = row[0]
+    record._state.adding = False
+    return record
+
+
 def _run_once(
     fn: Callable[..., Any], *, code: str, actor: Actor, key: str, kwargs: dict[str, Any]
 ) -> Any:
@@ -118,14 +148,15 @@ def _run_once(
     for _attempt in range(2):
         try:
             with transaction.atomic():
-                existing = IdempotencyRecord.objects.filter(**lookup).first()
-                if existing is not None:
-                    return _replay(existing, fingerprint)
                 # Claim the key first: a concurrent twin blocks on the unique
-                # index here and, once we commit, fails and replays our result.
-                record = IdempotencyRecord.objects.create(
-                    **lookup, fingerprint=fingerprint
-                )
+                # index here and, once we commit, finds the key taken and
+                # replays our result.
+                record = _claim(lookup, fingerprint)
+                if record is None:
+                    existing = IdempotencyRecord.objects.filter(**lookup).first()
+                    if existing is not None:
+                        return _replay(existing, fingerprint)
+                    continue  # taken and purged meanwhile: claim it again
                 result = fn(**kwargs)
                 if isinstance(result, models.Model):
                     record.result_model = result._meta.label_lower

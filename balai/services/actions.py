@@ -666,9 +666,12 @@ def submit_application(
     attachments: list[Any] | None = None,
     applicant: Mapping[str, str] | None = None,
 ) -> Application:
-    """File an application (online by a citizen, at a counter by an officer)."""
+    """File an application (online by a citizen, at a counter by an officer).
+
+    `service` is the catalogue entry as the caller read it in this request:
+    its revision is the one the application records.
+    """
     now = timezone.now()
-    service = Service.objects.get(pk=service.pk)
     if not service.is_active:
         raise BalaiError("Layanan ini sedang tidak dibuka.", code="service_inactive")
     if channel not in Channel.values:

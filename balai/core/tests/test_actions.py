@@ -99,3 +99,62 @@ def test_actions_are_keyword_only_and_need_an_actor(system_actor):
         noop(system_actor)
     with pytest.raises(TypeError, match="actor"):
         noop(actor="admin")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not __import__("os").environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="needs PostgreSQL (DATABASE_URL)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_calls_with_one_key_write_once():
+    import threading
+
+    from django.db import connections
+    from django.utils import timezone
+
+    from balai.core.actors import Actor
+    from balai.core.models import ScheduledJob
+
+    started, release = threading.Event(), threading.Event()
+    results: list = []
+
+    @action("core.test.count_run")
+    def count_run(*, actor: Actor, name: str) -> ScheduledJob:
+        job, _ = ScheduledJob.objects.get_or_create(
+            name=name, defaults={"next_run_at": timezone.now()}
+        )
+        job.runs += 1
+        job.save(update_fields=["runs"])
+        started.set()
+        # Hold the transaction open: the twin must wait on the key, not run.
+        release.wait(timeout=30)
+        return job
+
+    def call() -> None:
+        try:
+            actor = Actor.system(name="uji")
+            results.append(
+                count_run(actor=actor, name="uji.kunci", idempotency_key="k")
+            )
+        except BaseException as exc:  # reported below
+            results.append(exc)
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=call)
+    first.start()
+    assert started.wait(timeout=30)
+    started.clear()
+    second = threading.Thread(target=call)
+    second.start()
+    # The twin is blocked on the key: the body has not run a second time.
+    assert not started.wait(timeout=1)
+    release.set()
+    first.join(timeout=60)
+    second.join(timeout=60)
+    assert [type(r) for r in results] == [ScheduledJob, ScheduledJob], results
+    assert results[0].pk == results[1].pk == "uji.kunci"
+    assert not started.is_set()
+    assert ScheduledJob.objects.get(name="uji.kunci").runs == 1
+    assert IdempotencyRecord.objects.filter(action="core.test.count_run").count() == 1
