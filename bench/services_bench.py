@@ -435,6 +435,49 @@ def workers_cpu(master: int) -> float:
     return total
 
 
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by one process, 0 if gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_backends_cpu() -> float:
+    """CPU seconds used so far by this database's server processes (the
+    server is shared: other databases' backends are not counted). Readable
+    when the server runs on this machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    return sum(proc_cpu(pid) for pid in pids)
+
+
+def phase_cpu(server_pid: int) -> dict[str, float]:
+    """Where a phase's CPU went: gunicorn's workers, PostgreSQL's backends
+    of this database, and this process (the load generator)."""
+    return {
+        "workers": workers_cpu(server_pid),
+        "database": database_backends_cpu(),
+        "client": proc_cpu(os.getpid()),
+    }
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float], n: int) -> dict:
+    spent = {k: after[k] - before[k] for k in before}
+    return {
+        **{f"{k}_cpu_s": round(v, 1) for k, v in spent.items()},
+        "cpu_ms_per_request": {
+            k: round(v * 1000 / max(n, 1), 2) for k, v in spent.items()
+        },
+    }
+
+
 def receipts_pending(sample: int) -> dict:
     """Receipts whose PDF waits for the render task (no worker ran during the
     measurement), and the cost of rendering a sample of them here."""
@@ -585,26 +628,25 @@ def main() -> None:
         people = people[n + 1 :]
         if not args.skip_loaded:
             count0 = Application.objects.count()
-            cpu = workers_cpu(server.pid)
+            cpu = phase_cpu(server.pid)
             figures["loaded_healthz"] = open_loop(
                 client, [HEALTH] * loaded_count, 200, args.rate, args.threads
             )
-            figures["loaded_healthz"]["workers_cpu_s"] = round(
-                workers_cpu(server.pid) - cpu, 1
+            figures["loaded_healthz"].update(
+                cpu_spent(cpu, phase_cpu(server.pid), loaded_count)
             )
-            cpu = workers_cpu(server.pid)
             print(
                 f"loaded healthz: {json.dumps(figures['loaded_healthz'])}", flush=True
             )
+            submissions = [
+                submit_request(mpps[k], nik) for k, nik in people[:loaded_count]
+            ]
+            cpu = phase_cpu(server.pid)
             figures["loaded_submit"] = open_loop(
-                client,
-                [submit_request(mpps[k], nik) for k, nik in people[:loaded_count]],
-                201,
-                args.rate,
-                args.threads,
+                client, submissions, 201, args.rate, args.threads
             )
-            figures["loaded_submit"]["workers_cpu_s"] = round(
-                workers_cpu(server.pid) - cpu, 1
+            figures["loaded_submit"].update(
+                cpu_spent(cpu, phase_cpu(server.pid), loaded_count)
             )
             print(f"loaded submit: {json.dumps(figures['loaded_submit'])}", flush=True)
             figures["loaded_filed_as_answered"] = (
