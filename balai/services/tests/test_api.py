@@ -1,6 +1,7 @@
 """The JSON API: for each endpoint, anonymous / wrong role / right role, plus
 the double submit, the stale step, tracking that says nothing, rate limits."""
 
+import datetime
 import json
 
 import pytest
@@ -356,6 +357,40 @@ def test_inbox_lists_the_office_work_by_deadline(people, officer_at):
     inbox = clerk.get("/api/v1/applications").json()
     assert inbox["count"] == 2
     assert as_user(people["counter"]).get("/api/v1/applications").json()["count"] == 0
+
+
+ROW_KEYS = (
+    "id",
+    "number",
+    "service",
+    "status",
+    "status_label",
+    "channel",
+    "owner_office",
+    "submitted_at",
+    "due_date",
+    "deadline_flagged",
+    "held_for_identity",
+    "version",
+)
+
+
+def test_list_rows_say_what_the_application_page_says(people, officer_at):
+    filed = submit_sktm(as_user(people["citizen"])).json()
+    office = Application.objects.get(pk=filed["id"]).owner_office
+    clerk = as_user(officer_at(office.code, "counter_officer")[0])
+    detail = clerk.get(f"/api/v1/applications/{filed['id']}").json()
+    expected = {k: detail[k] for k in ROW_KEYS}
+    (row,) = clerk.get("/api/v1/applications").json()["items"]
+    assert row == expected
+    (own,) = as_user(people["citizen"]).get("/api/v1/applications").json()["items"]
+    assert own == expected
+    # Once past its deadline it is on the regency's overdue list, the same row.
+    Application.objects.filter(pk=filed["id"]).update(
+        due_date=datetime.date(2020, 1, 6)
+    )
+    overdue = as_user(people["leader"]).get("/api/v1/applications/overdue").json()
+    assert overdue["items"] == [{**expected, "due_date": "2020-01-06"}]
 
 
 def test_survey_roles(client, people, officer_at):
