@@ -1787,7 +1787,7 @@ def register_residents_bulk(
     group id and a digest of every row written; see
     docs/decisions/0003-register-projection.md.
     """
-    from balai.registry.bulk import full_row, insert, matching
+    from balai.registry.bulk import full_row, matching, take_turn, write_rows
 
     _require_officer(actor, BULK_ROLES)
     entered_on = occurred_on or today()
@@ -1910,7 +1910,10 @@ def register_residents_bulk(
     event_routes: list[tuple[str, str]] = []
     office_code = actor.office_code
     # Numbers first (in local mode they need the database, which is busy
-    # taking rows during the COPY below).
+    # taking rows during the COPY below). Their counters are locked to
+    # commit: a batch of writers taking turns waits for its turn first.
+    if numbers.local_numbers():
+        take_turn()
     prepared = []
     for fam, (address, people) in zip(families, cleaned, strict=True):
         kk = fam.kk_number or None
@@ -2005,9 +2008,17 @@ def register_residents_bulk(
 
     with _unique_guard():
         # Foreign keys are checked at commit, so residents may go first.
-        insert(Resident, residents(), routes=resident_routes)
-        insert(Family, family_rows, routes=family_routes)
-        insert(LifeEvent, event_rows, routes=event_routes)
+        written = [
+            write_rows(Resident, residents(), routes=resident_routes),
+            write_rows(Family, family_rows, routes=family_routes),
+            write_rows(LifeEvent, event_rows, routes=event_routes),
+        ]
+    # The rows are in; their change records and the audit entry take the
+    # change log's and the audit chain's locks (to commit), so parallel
+    # writers take turns from here (`balai.registry.bulk.take_turn`).
+    take_turn()
+    for rows in written:
+        rows.log()
     result.resident_ids = resident_ids
     result.families = len(family_rows)
     result.residents = len(resident_ids)

@@ -28,11 +28,14 @@ timestamp and Python's ``isoformat`` are the same characters.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import json
 import operator
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -75,9 +78,45 @@ def insert(
     """Insert `rows` (every concrete field, by attname; an iterator is
     consumed while the rows stream in) and log their changes. `routes` holds
     an (office code, region code) pair per row, complete once `rows` is."""
+    return write_rows(model, rows, routes=routes).log()
+
+
+@dataclass
+class Unlogged:
+    """Rows written whose change records are not yet: `log` writes them.
+
+    Writing the rows takes no lock beyond the rows themselves; the change
+    records take the change log's (`_reserve`, held to commit). A batch can
+    so write its rows while an earlier batch commits, and take its place in
+    the change log after it (see `take_turn`)."""
+
+    model: type[models.Model]
+    fields: list[models.Field]
+    pks: list[Any]
+    routes: Sequence[tuple[str, str]]
+    payloads: list[str] | None = None  # SQLite: made with the rows
+
+    def log(self) -> int:
+        if self.pks:
+            if self.payloads is None:
+                _changes_from_rows(self.model, self.pks, self.fields, self.routes)
+            else:
+                _log_rows(self.model, self.pks, self.payloads, self.routes)
+        return len(self.pks)
+
+
+def write_rows(
+    model: type[models.Model],
+    rows: Iterable[dict[str, Any]],
+    *,
+    routes: Sequence[tuple[str, str]],
+) -> Unlogged:
+    """Insert `rows` as `insert` does, leaving their change records to the
+    returned `Unlogged.log`."""
     fields = _columns(model)
     if not use_copy():
-        return _insert_rows(model, fields, rows, routes)
+        pks, payloads = _insert_rows(model, fields, rows)
+        return Unlogged(model, fields, pks, routes, payloads)
     get = operator.itemgetter(*[f.attname for f in fields])
     json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
     pk_name = model._meta.pk.attname
@@ -94,9 +133,39 @@ def insert(
         return out
 
     _copy(model._meta.db_table, [f.column for f in fields], map(values, rows))
-    if pks:
-        _changes_from_rows(model, pks, fields, routes)
-    return len(pks)
+    return Unlogged(model, fields, pks, routes)
+
+
+# Writers that share the change log in a set order (the import's parallel
+# writers): before a batch takes the change log's lock, it waits for its turn.
+_turn: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "balai_bulk_turn", default=None
+)
+
+
+@contextlib.contextmanager
+def in_turn(wait: Callable[[], None]) -> Iterator[None]:
+    """Within this block `take_turn` calls `wait` (which returns once it is
+    this batch's turn; it may be called more than once)."""
+    token = _turn.set(wait)
+    try:
+        yield
+    finally:
+        _turn.reset(token)
+
+
+def take_turn() -> None:
+    """Wait, if this batch is one of writers taking turns, until it is its
+    turn: called before the first lock that the batch would hold to commit
+    while an earlier batch needs it (the change log's, the audit chain's,
+    the number counters')."""
+    wait = _turn.get()
+    if wait is not None:
+        wait()
+
+
+def in_turns() -> bool:
+    return _turn.get() is not None
 
 
 def _changes_from_rows(
@@ -315,10 +384,10 @@ def _insert_rows(
     model: type[models.Model],
     fields: list[models.Field],
     rows: Iterable[dict[str, Any]],
-    routes: Sequence[tuple[str, str]],
-) -> int:
-    """Insert `rows` with ``executemany`` and write their change records, the
-    rows `log_changes` would write for the same objects.
+) -> tuple[list[Any], list[str]]:
+    """Insert `rows` with ``executemany``; return their keys and the payloads
+    of the change records `log_changes` would write for the same objects
+    (`_log_rows` writes them).
 
     Most columns are plain (text, integers, booleans): their value is stored
     and put in the payload as it is. Those are checked per row by class in
@@ -352,7 +421,6 @@ def _insert_rows(
     pks: list[Any] = []
     payloads: list[str] = []
     dumps = json.JSONEncoder().encode
-    count = 0
     with connection.cursor() as cursor:
         chunk: list[tuple] = []
         for row in rows:
@@ -373,14 +441,10 @@ def _insert_rows(
             payloads.append(dumps(dict(zip(names, out, strict=True))))
             if len(chunk) >= _BATCH:
                 cursor.executemany(sql, chunk)
-                count += len(chunk)
                 chunk = []
         if chunk:
             cursor.executemany(sql, chunk)
-            count += len(chunk)
-    if count:
-        _log_rows(model, pks, payloads, routes)
-    return count
+    return pks, payloads
 
 
 def _log_rows(

@@ -598,6 +598,28 @@ def search_residents(
     )
 
 
+def add_words(keys: list[str]) -> None:
+    """Put the words of these name keys in the PostgreSQL vocabulary now, each
+    in the statement's own transaction, as the insert trigger below would
+    when their residents are written (the import's writers taking turns do
+    this before a batch: a word the trigger inserted in a batch still
+    waiting for its turn would make the batch before it wait for it). A word
+    is kept even if its batch then fails: the vocabulary holds every word
+    ever indexed, including words no resident bears any more."""
+    if connection.vendor != "postgresql" or not keys:
+        return
+    if connection.in_atomic_block:
+        raise RuntimeError("add_words runs outside a transaction")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO registry_resident_word (word) "
+            "SELECT DISTINCT w FROM unnest(%s::text[]) AS k, "
+            "unnest(string_to_array(k, ' ')) AS w "
+            "WHERE w <> '' ORDER BY 1 ON CONFLICT (word) DO NOTHING",
+            [keys],
+        )
+
+
 # --- the index itself (migration 0002 installs it) ---------------------------------
 
 _PG_INSTALL = (

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,7 +45,7 @@ from balai.core.actions import action
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError, Conflict
 from balai.regions.models import Region, RegionLevel
-from balai.registry import numbers
+from balai.registry import bulk, numbers
 from balai.registry.actions import (
     BULK_ROLES,
     LABELS,
@@ -80,6 +80,7 @@ from balai.registry.reference import (
     Occupation,
     Shdk,
 )
+from balai.registry.search import add_words
 
 PIPELINE_VERSION = 1
 DEFAULT_BATCH = 5000
@@ -891,11 +892,54 @@ def _issue_rows(job: ImportJob, batch: int, lines: list[Line]) -> list[ImportIss
     ]
 
 
+_LOCK_TIMEOUT = 120
+
+
+class _Committed(Exception):
+    """The batch was committed meanwhile (by another run of the file)."""
+
+
 @action("registry.import.batch")
 def commit_batch(*, actor: Actor, job: ImportJob, batch: Batch) -> Tally | None:
     """Write one batch of an import with the job's progress, atomically.
-    Returns None when the batch was committed before (a rerun)."""
+    Returns None when the batch was committed before (a rerun).
+
+    Alone, the batch locks the job row first. As one of writers taking turns
+    (`balai.registry.bulk.in_turn`), it checks the job without a lock, writes
+    its rows, waits for its turn (the batch before it committed), then locks
+    the job row: its change records, audit entries and progress follow the
+    previous batch's, and the job counts whole batches in file order."""
     actor.require_role(*BULK_ROLES)
+    if not bulk.in_turns():
+        locked = _locked_job(job, batch)
+        if locked is None:
+            return None
+        written = _check_and_write_batch(actor, job, batch, dry_run=locked.dry_run)
+        return _finish_batch(actor, job, locked, batch, written)
+    committed, dry_run = ImportJob.objects.values_list(
+        "batches_committed", "dry_run"
+    ).get(pk=job.pk)
+    if committed > batch.index:
+        return None
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Should this batch ever wait for a lock held by a later one
+                # (waiting for its turn), it fails instead of waiting forever.
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = '{_LOCK_TIMEOUT}s'")
+            written = _check_and_write_batch(actor, job, batch, dry_run=dry_run)
+            bulk.take_turn()
+            locked = _locked_job(job, batch)
+            if locked is None:
+                raise _Committed
+            return _finish_batch(actor, job, locked, batch, written)
+    except _Committed:
+        return None
+
+
+def _locked_job(job: ImportJob, batch: Batch) -> ImportJob | None:
+    """The job row, locked; None if the batch is committed already."""
     locked = ImportJob.objects.select_for_update().get(pk=job.pk)
     if locked.batches_committed > batch.index:
         return None
@@ -904,12 +948,24 @@ def commit_batch(*, actor: Actor, job: ImportJob, batch: Batch) -> Tally | None:
             _("Impor ini dilanjutkan oleh proses lain; tunggu sampai selesai."),
             code="import_busy",
         )
-    written = check_and_write(
+    return locked
+
+
+def _check_and_write_batch(
+    actor: Actor, job: ImportJob, batch: Batch, *, dry_run: bool
+) -> Written:
+    return check_and_write(
         actor=actor,
         batch=batch,
-        label=f"impor {locked.pk} batch {batch.index + 1}",
-        write=not locked.dry_run,
+        label=f"impor {job.pk} batch {batch.index + 1}",
+        write=not dry_run,
     )
+
+
+def _finish_batch(
+    actor: Actor, job: ImportJob, locked: ImportJob, batch: Batch, written: Written
+) -> Tally:
+    """The report lines, the job's counters and the batch's audit entry."""
     ImportIssue.objects.bulk_create(
         _issue_rows(locked, batch.index, written.lines), batch_size=2000
     )
@@ -1172,6 +1228,238 @@ def _reader(producer: Producer) -> Iterator[Batch]:
     return _threaded(producer.batches(), producer.stopped)
 
 
+class _Stopped(Exception):
+    """Another writer of the import failed: this one stops too."""
+
+
+class _Turns:
+    """The order in which an import's writer processes commit: batch i only
+    after batch i-1 (from `first`, the batches committed before this run).
+    Shared by the forked writers (a condition and three shared numbers)."""
+
+    def __init__(self, context: Any, first: int) -> None:
+        self.condition = context.Condition()
+        self.next = context.Value("q", first, lock=False)
+        self.rows = context.Value("q", 0, lock=False)
+        self.stopped = context.Value("b", 0, lock=False)
+        self.parent = os.getpid()
+
+    def wait(self, index: int) -> None:
+        """Return when batch `index` may take the change log and commit;
+        raise `_Stopped` if another writer failed (or the importing process
+        is gone)."""
+        with self.condition:
+            while self.next.value != index:
+                if self.stopped.value:
+                    raise _Stopped(_("Impor dihentikan: penulis lain gagal."))
+                if os.getpid() != self.parent and os.getppid() != self.parent:
+                    raise _Stopped(_("Impor dihentikan: proses impor berhenti."))
+                self.condition.wait(0.5)
+
+    def done(self, index: int, rows: int) -> int:
+        """Batch `index` committed; return the rows done in this run."""
+        with self.condition:
+            self.next.value = index + 1
+            self.rows.value += rows
+            self.condition.notify_all()
+            return self.rows.value
+
+    def stop(self) -> None:
+        with self.condition:
+            self.stopped.value = 1
+            self.condition.notify_all()
+
+
+def _message(kind: str, value: Any) -> bytes:
+    return pickle.dumps((kind, value), pickle.HIGHEST_PROTOCOL)
+
+
+def _failure(exc: BaseException) -> bytes:
+    if isinstance(exc, BalaiError):
+        return _message("refused", (exc.message, exc.code, exc.extra))
+    return _message("failed", f"{type(exc).__name__}: {exc}")
+
+
+def _raise(kind: str, value: Any) -> None:
+    if kind == "refused":
+        message, code, extra = value
+        raise BalaiError(message, code=code, extra=extra)
+    raise RuntimeError(value)
+
+
+def _write_turns(
+    receive: Any,
+    *,
+    actor: Actor,
+    job: ImportJob,
+    turns: _Turns,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """One writer: commit each batch handed over on `receive`, in its turn."""
+    while True:
+        try:
+            # From our own reader process, over our own pipe: trusted bytes.
+            kind, value = pickle.loads(receive.recv_bytes())  # noqa: S301
+        except EOFError:
+            raise RuntimeError("proses pembaca impor berhenti tiba-tiba") from None
+        if kind == "end":
+            return
+        if kind != "batch":
+            _raise(kind, value)
+        batch: Batch = value
+        try:
+            add_words(
+                [name_key(r.values["name"]) for h in batch.households for r in h.rows]
+            )
+            with bulk.in_turn(lambda index=batch.index: turns.wait(index)):
+                commit_batch(actor=actor, job=job, batch=batch)
+        except BaseException:
+            turns.stop()
+            raise
+        rows = turns.done(batch.index, batch.rows)
+        if progress:
+            progress(rows)
+
+
+def _write_in_turns(
+    producer: Producer,
+    *,
+    actor: Actor,
+    job: ImportJob,
+    writers: int,
+    progress: Progress | None,
+) -> None:
+    """Write the import with `writers` processes taking turns, fed by a
+    reader process.
+
+    The reader (a forked child) reads and checks the file as `_forked` does
+    and hands batch i to writer i mod `writers`: this process is writer 0,
+    the others are forked children with their own connections. Each writer
+    checks its batch against the register and writes its rows while the
+    batch before it is still being written; then it waits for its turn
+    (`_Turns`: the previous batch committed) before it takes the change log,
+    writes the audit entries and the job's progress and commits
+    (`commit_batch`). So batches commit one by one in file order, each whole,
+    as with one writer: an interrupted import leaves whole batches and a
+    rerun goes on after the last one committed. A failure stops every
+    writer: a batch waiting for its turn is rolled back."""
+    context = multiprocessing.get_context("fork")
+    first = job.batches_committed
+    done_before = job.rows_done
+    total = producer.scan.rows
+    turns = _Turns(context, first)
+    connections.close_all()  # never share a connection with a child
+    inboxes = [context.Pipe(duplex=False) for _ in range(writers)]
+
+    def read() -> None:
+        for receive, _send in inboxes:
+            receive.close()
+        try:
+            for batch in producer.batches():
+                if batch.index >= first:
+                    inboxes[batch.index % writers][1].send_bytes(
+                        _message("batch", batch)
+                    )
+            last = _message("end", None)
+        except BaseException as exc:  # handed to the writers
+            last = _failure(exc)
+        for _receive, send in inboxes:
+            with contextlib.suppress(OSError):
+                send.send_bytes(last)
+            send.close()
+
+    reader = context.Process(target=read, name="balai-import-reader", daemon=True)
+    gc.freeze()  # see _forked
+    try:
+        reader.start()
+    finally:
+        gc.unfreeze()
+    for _receive, send in inboxes:
+        send.close()
+    producer.scan.last_line = {}
+    gc.collect()
+
+    children = []
+    for k in range(1, writers):
+        result_receive, result_send = context.Pipe(duplex=False)
+
+        def work(k: int = k, result_send: Any = result_send) -> None:
+            for j, (receive, _send) in enumerate(inboxes):
+                if j != k:
+                    receive.close()
+            try:
+                _write_turns(inboxes[k][0], actor=actor, job=job, turns=turns)
+                result_send.send_bytes(_message("done", None))
+            except BaseException as exc:  # handed to the parent
+                result_send.send_bytes(_failure(exc))
+            finally:
+                connections.close_all()
+                result_send.close()
+
+        child = context.Process(target=work, name="balai-import-writer", daemon=True)
+        child.start()
+        result_send.close()
+        inboxes[k][0].close()
+        children.append((child, result_receive))
+
+    def report(rows: int) -> None:
+        if progress:
+            progress(done_before + rows, total)
+
+    error: BaseException | None = None
+    try:
+        _write_turns(inboxes[0][0], actor=actor, job=job, turns=turns, progress=report)
+    except BaseException as exc:
+        turns.stop()
+        error = exc
+    finally:
+        inboxes[0][0].close()
+    try:
+        for _child, receive in children:
+            try:
+                # Our own child, over our own pipe: trusted bytes.
+                kind, value = pickle.loads(receive.recv_bytes())  # noqa: S301
+            except EOFError:
+                kind, value = "failed", "penulis impor berhenti tiba-tiba"
+            if kind != "done" and (error is None or isinstance(error, _Stopped)):
+                try:
+                    _raise(kind, value)
+                except BaseException as exc:
+                    error = exc
+    finally:
+        for child, receive in children:
+            receive.close()
+            child.join(timeout=30)
+            if child.is_alive():
+                child.terminate()
+                child.join(timeout=5)
+        if reader.is_alive():
+            reader.terminate()
+        reader.join(timeout=5)
+    if error is not None:
+        raise error
+    job.refresh_from_db()
+
+
+def _writers(producer: Producer, job: ImportJob | None, writers: int | None) -> int:
+    """How many processes write: two on PostgreSQL where the file is more
+    than a few batches long and there is a second core (and `fork`); one on
+    SQLite (one writer at a time) or inside a transaction."""
+    if job is None or connection.in_atomic_block:
+        return 1
+    if writers is not None:
+        return max(1, writers)
+    if (
+        connection.vendor == "postgresql"
+        and settings.BALAI_IMPORT_READER_PROCESS
+        and producer.scan.rows > 4 * producer.batch_size
+        and (os.cpu_count() or 1) > 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
+        return 2
+    return 1
+
+
 def run_import(
     *,
     actor: Actor,
@@ -1185,12 +1473,15 @@ def run_import(
     job: ImportJob | None = None,
     progress: Progress | None = None,
     lines_out: Callable[[list[Line]], None] | None = None,
+    writers: int | None = None,
 ) -> Summary:
     """Import a file (or, with `dry_run`, only check it and write nothing).
 
     Without `job` and without `dry_run`, the job of this file is found or
     made (and a finished one returned as it is). `lines_out` receives the
     report lines of each batch as they come (a dry run keeps no job).
+    `writers`: processes writing batches in turn (`_write_in_turns`); by
+    default two on PostgreSQL for a file of more than four batches.
     """
     actor.require_role(*BULK_ROLES)
     if batch_size < 1:
@@ -1232,7 +1523,12 @@ def run_import(
     if progress:
         progress(job.rows_done if job else 0, scanned.rows)
     try:
-        for batch in _reader(producer):
+        count = _writers(producer, job, writers)
+        if count > 1:
+            _write_in_turns(
+                producer, actor=actor, job=job, writers=count, progress=progress
+            )
+        for batch in () if count > 1 else _reader(producer):
             if job is not None:
                 if batch.index < job.batches_committed:
                     continue

@@ -91,6 +91,13 @@ class Command(BaseCommand):
             help="jalankan sebagai petugas ini (peran dan wilayah kerjanya berlaku)",
         )
         parser.add_argument("--office", default="", help="kantor petugas (--user)")
+        parser.add_argument(
+            "--writers",
+            type=int,
+            default=0,
+            help="proses penulis bergiliran (bawaan: 2 di PostgreSQL untuk berkas "
+            "lebih dari empat batch, selain itu 1)",
+        )
 
     def handle(self, *args, **options):
         actor = self._actor(options["user"], options["office"])
@@ -117,6 +124,7 @@ class Command(BaseCommand):
                 max_bytes=pipeline.max_file_bytes(),
                 progress=bar,
                 lines_out=writer.write if writer else None,
+                writers=options["writers"] or None,
             )
             if report is not None and writer is None:
                 writer = ReportWriter(report)
