@@ -210,13 +210,27 @@ def _changes_from_rows(
                 first,
                 model._meta.label_lower,
                 ChangeOp.UPSERT.value,
-                list(pks),
-                [route[0] for route in routes],
-                [route[1] for route in routes],
+                _array_text(map(str, pks)),
+                _array_text(route[0] for route in routes),
+                _array_text(route[1] for route in routes),
             ],
         )
         if cursor.rowcount != len(pks):
             raise RuntimeError("change records do not match the rows written")
+
+
+def _array_text(values: Iterable[str]) -> str:
+    """The text of a PostgreSQL array of these strings, every element quoted
+    (cast in the query: ``%s::text[]``). Psycopg's own array adaptation
+    costs the writer ~1 s per 100,000 rows here (each element through its
+    dumper and quoted as a literal); the rows' keys and codes are plain."""
+    return (
+        "{"
+        + ",".join(
+            '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values
+        )
+        + "}"
+    )
 
 
 def matching(

@@ -319,3 +319,15 @@ def test_a_person_checked_on_another_day_is_checked_again(system_actor, monkeypa
     with pytest.raises(BalaiError) as refused:
         register_residents_bulk(actor=system_actor, families=[stale])
     assert "Nama lengkap wajib diisi." in str(refused.value.extra)
+
+
+def test_array_text_is_read_back_as_the_same_strings():
+    if not bulk.use_copy():
+        pytest.skip("PostgreSQL arrays")
+    values = ["64.02.06", 'a"b', "c\\d", "", "NULL", "x,y", "{z}", " sp "]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text[]", [bulk._array_text(values)])
+        assert cursor.fetchone()[0] == values
+        ids = [uuid.uuid4() for _ in range(3)]
+        cursor.execute("SELECT %s::uuid[]", [bulk._array_text(map(str, ids))])
+        assert cursor.fetchone()[0] == ids
