@@ -444,26 +444,63 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def database_backends_cpu() -> float:
-    """CPU seconds used so far by this database's server processes (the
-    server is shared: other databases' backends are not counted). Readable
-    when the server runs on this machine."""
-    from django.db import connection
+class BackendCpu:
+    """CPU seconds used by this database's server processes (the server is
+    shared: other databases' backends are not counted), read from /proc when
+    the server runs on this machine. Backends come and go (connections live
+    60 s), so a thread looks at them every half second and keeps the last
+    reading of each: at most half a second of a closing backend is missed."""
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-        )
-        pids = [row[0] for row in cursor.fetchall()]
-    return sum(proc_cpu(pid) for pid in pids)
+    def __init__(self) -> None:
+        self.seen: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _pids(self) -> list[int]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def _watch(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self.stop.is_set():
+                for pid in self._pids():
+                    cpu = proc_cpu(pid)
+                    if cpu:
+                        self.seen[pid] = cpu
+                self.stop.wait(0.5)
+        finally:
+            connection.close()
+
+    def total(self) -> float:
+        for pid in list(self.seen):
+            cpu = proc_cpu(pid)
+            if cpu:
+                self.seen[pid] = cpu
+        return sum(self.seen.values())
+
+
+BACKENDS: BackendCpu | None = None
 
 
 def phase_cpu(server_pid: int) -> dict[str, float]:
     """Where a phase's CPU went: gunicorn's workers, PostgreSQL's backends
     of this database, and this process (the load generator)."""
+    global BACKENDS
+    if BACKENDS is None:
+        BACKENDS = BackendCpu()
+        time.sleep(0.6)
     return {
         "workers": workers_cpu(server_pid),
-        "database": database_backends_cpu(),
+        "database": BACKENDS.total(),
         "client": proc_cpu(os.getpid()),
     }
 
