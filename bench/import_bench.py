@@ -86,6 +86,35 @@ def tree_rss_kib(root: int) -> int:
     return total
 
 
+def tree_pss_kib(root: int) -> int:
+    """The proportional memory (PSS) of `root` and its descendants: a page
+    shared by n processes (the forked reader and writers share the parent's)
+    counts 1/n in each, so the sum is what the tree holds."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "status").read_text()
+        except OSError:
+            continue
+        parent = re.search(r"PPid:\s+(\d+)", text)
+        children.setdefault(int(parent.group(1)) if parent else 0, []).append(
+            int(entry.name)
+        )
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            rollup = ""
+        found = re.search(r"^Pss:\s+(\d+)", rollup, re.MULTILINE)
+        total += int(found.group(1)) if found else 0
+        todo.extend(children.get(pid, []))
+    return total
+
+
 class BackendCpu:
     """CPU seconds of the PostgreSQL backends serving one database, sampled
     (the server is shared: its other databases' work is not counted)."""
@@ -141,7 +170,7 @@ def run(
         stderr=subprocess.PIPE,
         text=True,
     )
-    peak_tree = 0
+    peak_tree = peak_pss = 0
     if timed:
         while True:
             try:
@@ -149,6 +178,7 @@ def run(
                 break
             except subprocess.TimeoutExpired:
                 peak_tree = max(peak_tree, tree_rss_kib(process.pid))
+                peak_pss = max(peak_pss, tree_pss_kib(process.pid))
                 if backends is not None:
                     backends.sample()
     else:
@@ -162,6 +192,7 @@ def run(
     result = {"seconds": seconds, "stdout": done.stdout, "stderr": done.stderr}
     if peak_tree:
         result["peak_tree_mb"] = peak_tree / 1024
+        result["peak_tree_pss_mb"] = peak_pss / 1024
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     if peak:
         result["peak_mb"] = int(peak.group(1)) / 1024
@@ -281,6 +312,8 @@ def import_once(
         "peak_mb": round(result.get("peak_mb", 0)),
         # Sampled every 0.5 s: the command, its reader process and `time`.
         "peak_tree_mb": round(result.get("peak_tree_mb", 0)),
+        # The same processes' proportional set size (shared pages split).
+        "peak_tree_pss_mb": round(result.get("peak_tree_pss_mb", 0)),
         "summary": line,
         "rows": sum(int(figures[k]) for k in ("imported", "rejected", "duplicates")),
         "load_before": before,
