@@ -25,11 +25,12 @@ debug and demo off, a second factor required, tokens issued after it):
   free connection counts too): /healthz at --rate for --seconds, then
   submissions at --rate for --seconds;
 - checks: every 201 filed exactly one application, a replayed key files none;
-- the CPU seconds gunicorn's workers used in each loaded phase;
-- receipts: submit numbers and signs the receipt in its transaction and leaves
-  the PDF to the render task (`balai db_worker`), which does not run during
-  the measurement; the backlog left is counted and a sample of 30 rendered
-  here, timed (the work a worker must keep up with).
+- the CPU seconds each loaded phase cost gunicorn's workers, this database's
+  PostgreSQL backends and this process (the load generator);
+- receipts: submit numbers and signs the receipt in its transaction; its PDF
+  is rendered on the first download (no task is queued): the receipts left
+  without a PDF are counted and a sample of 30 rendered here, timed (what
+  each download of a new receipt costs once).
 
 Prints the figures and one JSON line.
 """
@@ -516,8 +517,8 @@ def cpu_spent(before: dict[str, float], after: dict[str, float], n: int) -> dict
 
 
 def receipts_pending(sample: int) -> dict:
-    """Receipts whose PDF waits for the render task (no worker ran during the
-    measurement), and the cost of rendering a sample of them here."""
+    """Receipts with no PDF yet (rendered on their first download), and the
+    cost of rendering a sample of them here."""
     from balai.documents.actions import render_pending
     from balai.documents.models import IssuedDocument
 

@@ -394,6 +394,7 @@ def _issue(
     letters: Sequence[Letter],
     workers: int,
     render_later: bool = False,
+    queue_render: bool = True,
 ) -> list[IssuedDocument]:
     checked = [_check(actor, letter) for letter in letters]
     drafts = []
@@ -458,7 +459,7 @@ def _issue(
         details=[_sequence_details(s) for s in changed]
         + [_details(d) for d in documents],
     )
-    if render_later:
+    if render_later and queue_render:
         ids = [str(d.pk) for d in documents]
         _enqueue_render(ids)
     return documents
@@ -567,6 +568,7 @@ def issue_document(
     application_ref: str = "",
     signed_on: dt.date | None = None,
     render_later: bool = False,
+    queue_render: bool = True,
 ) -> IssuedDocument:
     """Number, sign and render a letter of `office`; return the stored document.
 
@@ -575,7 +577,9 @@ def issue_document(
     number back, so series have no gaps and no repeats. With `render_later`
     the row (number, signed QR) is written now and the PDF is rendered after
     commit by a task (`pdf_of` renders it on first download if the task has
-    not run yet), so the caller's transaction stays short.
+    not run yet), so the caller's transaction stays short; without
+    `queue_render` no task is queued and the first download renders it (for
+    letters most of which are never downloaded: receipts).
     """
     letter = Letter(
         kind=kind,
@@ -585,9 +589,13 @@ def issue_document(
         application_ref=application_ref,
         signed_on=signed_on,
     )
-    return _issue(actor=actor, letters=[letter], workers=1, render_later=render_later)[
-        0
-    ]
+    return _issue(
+        actor=actor,
+        letters=[letter],
+        workers=1,
+        render_later=render_later,
+        queue_render=queue_render,
+    )[0]
 
 
 @action("documents.issue_batch")

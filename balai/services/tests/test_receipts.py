@@ -180,11 +180,13 @@ def test_submit_renders_no_pdf_in_its_transaction(
     monkeypatch,
     django_capture_on_commit_callbacks,
 ):
-    """Numbered and signed in the submit transaction; the PDF is rendered by a
-    task once the transaction commits, then read back from the store."""
+    """Numbered and signed in the submit transaction; no PDF is rendered, in
+    it or after it (no task queued): the first download renders it."""
+    from django_tasks_db.models import DBTaskResult
     from pypdf import PdfReader
 
     from balai.documents import render, storage
+    from balai.documents.actions import pdf_of
     from balai.documents.models import IssuedDocument
 
     rendered = []
@@ -206,10 +208,13 @@ def test_submit_renders_no_pdf_in_its_transaction(
     assert receipt.digest
     assert receipt.pdf_sha256 == ""
     assert receipt.pdf_size == 0
-    # After commit the task (immediate backend in tests) renders and keeps it.
-    assert callbacks
+    # Nothing waits for the commit either: no render task is queued.
     for callback in callbacks:
         callback()
+    assert rendered == []
+    assert not DBTaskResult.objects.exists()
+    # The first download renders it and keeps it.
+    pdf_of(receipt)
     assert rendered == ["Tanda Terima"]
     receipt.refresh_from_db()
     assert receipt.pdf_size > 0
