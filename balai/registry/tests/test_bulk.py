@@ -328,6 +328,13 @@ def test_array_text_is_read_back_as_the_same_strings():
     with connection.cursor() as cursor:
         cursor.execute("SELECT %s::text[]", [bulk._array_text(values)])
         assert cursor.fetchone()[0] == values
+        plain = ["MPP-64.02.06", "6402061234567890", "64.02.06.1004", "nul"]
+        assert bulk._array_text(plain) == "{" + ",".join(plain) + "}"
+        cursor.execute("SELECT %s::text[]", [bulk._array_text(plain)])
+        assert cursor.fetchone()[0] == plain
+        for odd in (["a", "null"], ["a", ""], ["a b"], ["x,y"]):
+            cursor.execute("SELECT %s::text[]", [bulk._array_text(odd)])
+            assert cursor.fetchone()[0] == odd
         ids = [uuid.uuid4() for _ in range(3)]
         cursor.execute("SELECT %s::uuid[]", [bulk._array_text(map(str, ids))])
         assert cursor.fetchone()[0] == ids
