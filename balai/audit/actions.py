@@ -31,6 +31,7 @@ from balai.core.actions import current_action, deferred_writes
 from balai.core.actors import Actor
 from balai.core.changelog import change_of, write_changes
 from balai.core.models import ChangeOp
+from balai.core.rows import insert_rows
 from balai.core.serialize import json_value
 
 P = ParamSpec("P")
@@ -163,7 +164,7 @@ def _write(groups: list[_Group]) -> None:
             details=entry.details,
         )
         head.seq, head.hash = entry.seq, entry.hash
-    AuditEntry.objects.bulk_create(entries, batch_size=2000)
+    insert_rows(entries)
     for head in heads.values():
         head.save(update_fields=["seq", "hash"])
     write_changes([c for g in groups for c in g.changes])

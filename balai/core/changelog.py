@@ -9,6 +9,7 @@ from django.db import connection, models, transaction
 
 from balai.core.models import ChangeOp, ChangeRecord, NodeState
 from balai.core.nodes import REGENCY_NODE
+from balai.core.rows import insert_rows
 from balai.core.serialize import model_payload
 
 # The change log's columns in the order the bulk writers (COPY, executemany)
@@ -124,4 +125,5 @@ def write_changes(changes: Sequence[dict[str, Any]]) -> list[ChangeRecord]:
         )
         for i, change in enumerate(changes)
     ]
-    return ChangeRecord.objects.bulk_create(records, batch_size=2000)
+    insert_rows(records)
+    return records

@@ -1,0 +1,73 @@
+import datetime
+
+import pytest
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from balai.audit.models import AuditEntry
+from balai.core.models import ChangeRecord
+from balai.core.rows import SMALL_BATCH, insert_rows
+
+pytestmark = pytest.mark.django_db
+
+AT = datetime.datetime(2026, 3, 2, 1, 2, 3, 456789, tzinfo=datetime.UTC)
+
+
+def change(i: int, node: str) -> ChangeRecord:
+    return ChangeRecord(
+        node=node,
+        epoch=1,
+        seq=i,
+        model="uji.baris",
+        object_id=f"obj-{i}",
+        op="upsert",
+        payload={"n": i, "nama": "Ñoman", "daftar": [1, None, "x"]},
+        office_code="MPP-64.02.06",
+        created_at=AT,
+    )
+
+
+def stored(model, pks) -> list[dict]:
+    rows = {o.pk: o for o in model.objects.filter(pk__in=pks)}
+    return [
+        {k: v for k, v in model_to_dict(rows[pk]).items() if k != "id"} for pk in pks
+    ]
+
+
+def test_a_small_batch_is_stored_as_bulk_create_stores_it_keys_in_order():
+    ours = [change(i, "uji-a") for i in range(3)]
+    theirs = [change(i, "uji-b") for i in range(3)]
+    insert_rows(ours)
+    ChangeRecord.objects.bulk_create(theirs)
+    assert all(o.pk is not None and not o._state.adding for o in ours)
+    assert [ChangeRecord.objects.get(pk=o.pk).seq for o in ours] == [0, 1, 2]
+    mine = stored(ChangeRecord, [o.pk for o in ours])
+    reference = stored(ChangeRecord, [o.pk for o in theirs])
+    assert [{**r, "node": "uji-b"} for r in mine] == reference
+
+
+def test_rows_with_their_own_keys_and_defaults():
+    before = timezone.now()
+    entries = [
+        AuditEntry(
+            chain="uji",
+            seq=i + 1,
+            actor_name="uji",
+            action="uji.tulis",
+            details={"i": i},
+            prev_hash="0" * 64,
+            hash=f"{i:064d}",
+        )
+        for i in range(2)
+    ]
+    insert_rows(entries)
+    got = [AuditEntry.objects.get(pk=e.pk) for e in entries]
+    assert [g.details for g in got] == [{"i": 0}, {"i": 1}]
+    assert all(g.at >= before for g in got)
+
+
+def test_a_large_batch_goes_through_bulk_create():
+    rows = [change(i, "uji-c") for i in range(SMALL_BATCH + 5)]
+    insert_rows(rows)
+    assert ChangeRecord.objects.filter(node="uji-c").count() == SMALL_BATCH + 5
+    assert len({r.pk for r in rows}) == SMALL_BATCH + 5
