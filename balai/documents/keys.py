@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -265,13 +266,30 @@ def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
 
 def _read_private(path: Path) -> Ed25519PrivateKey:
     try:
-        data = path.read_bytes()
+        info = os.stat(path)
     except OSError as exc:
         raise KeyProblem(f"Kunci privat tidak dapat dibaca: {path.name}.") from exc
-    if os.stat(path).st_mode & 0o077:
+    if info.st_mode & 0o077:
         raise KeyProblem(
             f"Izin berkas kunci {path.name} terlalu longgar; harus 0600 (chmod 600)."
         )
+    # Every receipt and letter is signed with it: parsed once per version of
+    # the file (a replaced or rewritten key file is read again).
+    return _parsed_private(
+        str(path), info.st_ino, info.st_mtime_ns, info.st_size, info.st_mode
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_private(
+    path: str, _ino: int, _mtime_ns: int, _size: int, _mode: int
+) -> Ed25519PrivateKey:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise KeyProblem(
+            f"Kunci privat tidak dapat dibaca: {Path(path).name}."
+        ) from exc
     key = serialization.load_pem_private_key(data, password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyProblem("Kunci harus Ed25519.")
