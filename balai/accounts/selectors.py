@@ -65,7 +65,13 @@ def actor_for(*, user: User, office_code: str | None = None) -> Actor:
             is_citizen=True,
             resident_id=user.resident_id,
         )
-    postings = list(active_postings(user=user))
+    # Only what an actor is made of: this runs on every request.
+    postings = list(
+        active_postings(user=user)
+        .select_related(None)
+        .select_related("office")
+        .only("role", "start_date", "office__code", "office__kind", "office__region_id")
+    )
     if office_code:
         postings = [p for p in postings if p.office.code == office_code] or postings
     if not postings:

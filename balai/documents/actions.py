@@ -30,6 +30,7 @@ from balai.core.actors import Actor
 from balai.core.errors import BalaiError, Conflict, PermissionDenied
 from balai.core.nodes import REGENCY_NODE, node_serves, serving_node
 from balai.core.queue import enqueue_with_transaction
+from balai.core.rows import insert_rows
 from balai.core.serialize import json_value
 from balai.documents import conf, keys, payload, render, storage, trust
 from balai.documents.models import (
@@ -467,7 +468,7 @@ def _issue(
         _document(d, actor=actor, signer=signer, pdf=pdf)
         for d, pdf in zip(drafts, pdfs, strict=True)
     ]
-    IssuedDocument.objects.bulk_create(documents, batch_size=500)
+    insert_rows(documents)
     changed = list(sequences.values())
     for sequence in changed:
         sequence.save(update_fields=["last_serial", "updated_at"])

@@ -23,6 +23,7 @@ from balai.core.actions import action
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError, Conflict, NotFound, PermissionDenied
 from balai.core.nodes import node_serves
+from balai.core.rows import insert_rows
 from balai.core.serialize import json_value
 from balai.regions.models import Office, OfficeKind
 from balai.registry.models import Resident, ResidentStatus
@@ -787,7 +788,7 @@ def submit_application(
     # The clock fields go in with the row (no pause before the first step:
     # the same as refreshing with the submit event, one UPDATE less).
     sla.refresh(application, [])
-    application.save(force_insert=True)
+    insert_rows([application])
     claimed = _claim_attachments(
         actor=actor, ids=attachments or [], application=application
     )
@@ -817,7 +818,7 @@ def submit_application(
         ApplicationSubject(application=application, resident=r, position=i)
         for i, r in enumerate(residents)
     ]
-    ApplicationSubject.objects.bulk_create(subject_rows)
+    insert_rows(subject_rows)
     event = ApplicationEvent(
         application=application,
         seq=1,
@@ -840,7 +841,7 @@ def submit_application(
     )
     if receipt:
         event.data["receipt"] = receipt
-    event.save(force_insert=True)
+    insert_rows([event])
     record_many(
         actor=actor,
         targets=[application, event, *subject_rows],
