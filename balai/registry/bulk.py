@@ -40,13 +40,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import connection, connections, models
 from django.utils import timezone
 
 from balai.core.changelog import CHANGE_COLUMNS, _reserve
 from balai.core.models import ChangeOp, ChangeRecord
 from balai.core.nodes import REGENCY_NODE
 from balai.core.serialize import json_value
+
+# Connections a forked child inherited and must neither use nor close.
+_inherited: list[Any] = []
+
+
+def forget_inherited_connections() -> None:
+    """In a forked child process: leave the parent's open database
+    connections alone and connect afresh. The child's copy of a connection
+    shares the parent's socket, so using it mixes both processes' statements
+    in one session, and closing it (or its finalizer) ends the parent's
+    session. The copies are kept referenced (never finalized: the child ends
+    with ``os._exit``); the next query opens the child's own connection."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None:
+            _inherited.append(conn.connection)
+            conn.connection = None
 
 
 def use_copy() -> bool:

@@ -1163,6 +1163,7 @@ def _forked(producer: Producer) -> Iterator[Batch]:
     receive, send = context.Pipe(duplex=False)
 
     def make() -> None:
+        bulk.forget_inherited_connections()
         receive.close()
         try:
             with _few_collections():
@@ -1393,6 +1394,7 @@ def _write_in_turns(
     inboxes = [context.Pipe(duplex=False) for _ in range(writers)]
 
     def read() -> None:
+        bulk.forget_inherited_connections()
         for receive, _send in inboxes:
             receive.close()
         try:
@@ -1427,6 +1429,7 @@ def _write_in_turns(
         result_receive, result_send = context.Pipe(duplex=False)
 
         def work(k: int = k, result_send: Any = result_send) -> None:
+            bulk.forget_inherited_connections()
             for j, (receive, _send) in enumerate(inboxes):
                 if j != k:
                     receive.close()

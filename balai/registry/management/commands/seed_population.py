@@ -14,6 +14,7 @@ from django.utils import timezone
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError
 from balai.registry.actions import register_residents_bulk
+from balai.registry.bulk import forget_inherited_connections
 from balai.registry.models import Resident
 from balai.registry.synthetic import (
     AS_OF,
@@ -130,6 +131,7 @@ def _write_in_processes(batches, write, workers: int, totals: dict) -> dict:
     connections.close_all()  # never share a connection with a child
 
     def work(k: int, send) -> None:
+        forget_inherited_connections()
         try:
             for number, batch in enumerate(batches(), start=1):
                 if (number - 1) % workers == k:
