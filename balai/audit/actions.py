@@ -17,7 +17,7 @@ from balai.audit.chain import (
     GENESIS,
     canonical_time,
     checkpoint_message,
-    entry_hash,
+    hash_of,
     load_signing_key,
 )
 from balai.audit.models import (
@@ -145,24 +145,12 @@ def _write(groups: list[_Group]) -> None:
     # Stamped under the head's lock, as before batching: times never go
     # backwards along a chain.
     now = timezone.now()
-    at = canonical_time(now)
     entries = [e for g in groups for e in g.entries]
     for entry in entries:
         head = heads[entry.chain]
         entry.at = now
         entry.seq, entry.prev_hash = head.seq + 1, head.hash
-        entry.hash = entry_hash(
-            prev_hash=entry.prev_hash,
-            chain=entry.chain,
-            at=at,
-            actor_id=entry.actor_id,
-            actor_name=entry.actor_name,
-            office_code=entry.office_code,
-            action=entry.action,
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            details=entry.details,
-        )
+        entry.hash = hash_of(entry)
         head.seq, head.hash = entry.seq, entry.hash
     insert_rows(entries)
     for head in heads.values():
