@@ -998,14 +998,19 @@ def _citizen_account(citizen_id: Any) -> Any:
     ).first()
 
 
+def _appointment_pk(appointment: Appointment | uuid.UUID | str) -> uuid.UUID | None:
+    """The booking's key, or None for text that is no key (answered as unknown)."""
+    pk = appointment.pk if isinstance(appointment, Appointment) else appointment
+    try:
+        return uuid.UUID(str(pk))
+    except ValueError:
+        return None
+
+
 def _own_appointment(actor: Actor, appointment: Appointment | uuid.UUID | str):
     if not actor.is_citizen:
         raise PermissionDenied("Janji temu dibatalkan dari akun warga pemiliknya.")
-    pk = appointment.pk if isinstance(appointment, Appointment) else appointment
-    try:
-        pk = uuid.UUID(str(pk))
-    except ValueError:
-        pk = None
+    pk = _appointment_pk(appointment)
     found = (
         Appointment.objects.select_for_update()
         .filter(pk=pk, citizen_id=actor.user_id)
@@ -1128,11 +1133,7 @@ def _office_appointment(
 ) -> Appointment:
     """A booking of the officer's own MPP, locked for the change. Another
     office's booking is answered as if it did not exist."""
-    pk = appointment.pk if isinstance(appointment, Appointment) else appointment
-    try:
-        pk = uuid.UUID(str(pk))
-    except ValueError:
-        pk = None
+    pk = _appointment_pk(appointment)
     found = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("office", "lane")
