@@ -1350,9 +1350,14 @@ def _write_turns_loop(
             _raise(kind, value)
         batch: Batch = value
         try:
-            add_words(
-                [name_key(r.values["name"]) for h in batch.households for r in h.rows]
-            )
+            if not job.dry_run:
+                add_words(
+                    [
+                        name_key(r.values["name"])
+                        for h in batch.households
+                        for r in h.rows
+                    ]
+                )
             with bulk.in_turn(lambda index=batch.index: turns.wait(index)):
                 commit_batch(actor=actor, job=job, batch=batch)
         except BaseException:
@@ -1490,9 +1495,9 @@ def _write_in_turns(
 def _writers(producer: Producer, job: ImportJob | None, writers: int | None) -> int:
     """How many processes write: two on PostgreSQL where the file is more
     than a few batches long and there is a second core (and `fork`); one on
-    SQLite (one writer at a time) or inside a transaction."""
-    if job is None or connection.in_atomic_block:
-        return 1
+    SQLite (one writer at a time), inside a transaction, or for a dry run."""
+    if job is None or job.dry_run or connection.in_atomic_block:
+        return 1  # a dry run writes nothing to share
     if writers is not None:
         return max(1, writers)
     if (

@@ -238,3 +238,42 @@ def test_a_refusal_while_reading_stops_both_writers_after_whole_batches(
     assert job.batches_committed == 5
     assert Resident.objects.count() == job.imported
     _check_written()
+
+
+def test_a_dry_run_job_is_checked_by_one_writer_and_writes_no_word(
+    tmp_path, regency, file_rows
+):
+    """A page's dry run keeps a job (its report) but writes nothing else: not
+    even the search words the writers put in ahead of a batch."""
+    path = write_rows(tmp_path / "a.csv", file_rows)
+    context = pipeline.build_context()
+    scanned, _mapper = pipeline.scan(path, context=context, max_bytes=None)
+    job = pipeline.open_job(
+        actor=regency,
+        sha256=scanned.sha256,
+        layout="siak",
+        village="",
+        file_name="a.csv",
+        file_size=scanned.size,
+        rows=scanned.rows,
+        batch_size=9,
+        dry_run=True,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM registry_resident_word")
+        (words,) = cursor.fetchone()
+    forks = []
+    real = pipeline._write_in_turns
+    pipeline._write_in_turns = lambda *a, **k: forks.append(1) or real(*a, **k)
+    try:
+        summary = pipeline.run_import(
+            actor=regency, path=path, job=job, dry_run=True, writers=2
+        )
+    finally:
+        pipeline._write_in_turns = real
+    assert forks == []
+    assert summary.imported > 60
+    assert not Resident.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM registry_resident_word")
+        assert cursor.fetchone()[0] == words
