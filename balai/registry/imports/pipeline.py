@@ -1248,6 +1248,9 @@ class _Turns:
         self.rows = context.Value("q", 0, lock=False)
         self.stopped = context.Value("b", 0, lock=False)
         self.parent = os.getpid()
+        # The writer processes the importing process started (it alone
+        # watches them: one killed mid-batch never takes its turn).
+        self.writers: list[Any] = []
 
     def wait(self, index: int) -> None:
         """Return when batch `index` may take the change log and commit;
@@ -1259,6 +1262,10 @@ class _Turns:
                     raise _Stopped(_("Impor dihentikan: penulis lain gagal."))
                 if os.getpid() != self.parent and os.getppid() != self.parent:
                     raise _Stopped(_("Impor dihentikan: proses impor berhenti."))
+                if os.getpid() == self.parent and any(
+                    w.exitcode not in (None, 0) for w in self.writers
+                ):
+                    raise _Stopped(_("Impor dihentikan: penulis lain berhenti."))
                 self.condition.wait(0.5)
 
     def done(self, index: int, rows: int) -> int:
@@ -1449,6 +1456,7 @@ def _write_in_turns(
 
         child = context.Process(target=work, name="balai-import-writer", daemon=True)
         child.start()
+        turns.writers.append(child)
         result_send.close()
         inboxes[k][0].close()
         children.append((child, result_receive))

@@ -277,3 +277,43 @@ def test_a_dry_run_job_is_checked_by_one_writer_and_writes_no_word(
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM registry_resident_word")
         assert cursor.fetchone()[0] == words
+
+
+def test_a_writer_killed_mid_batch_stops_the_import_and_it_resumes(
+    tmp_path, regency, file_rows, monkeypatch
+):
+    """The child writer dies without a word (as under kill -9) while writing
+    batch 4: the importing process does not wait for its turn forever; the
+    batches before it stay, and a rerun imports the rest."""
+    import os
+    import signal
+
+    path = write_rows(tmp_path / "a.csv", file_rows)
+    real = pipeline.register_residents_bulk
+    parent = os.getpid()
+
+    def dying(**kwargs):
+        result = real(**kwargs)
+        if os.getpid() != parent and kwargs["label"].endswith(" batch 4"):
+            os._exit(9)
+        return result
+
+    def waited_too_long(*_args):
+        raise AssertionError("the import waited for a dead writer's turn")
+
+    monkeypatch.setattr(pipeline, "register_residents_bulk", dying)
+    previous = signal.signal(signal.SIGALRM, waited_too_long)
+    signal.alarm(120)
+    try:
+        with pytest.raises(RuntimeError, match="berhenti tiba-tiba"):
+            pipeline.run_import(actor=regency, path=path, batch_size=9, writers=2)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    job = ImportJob.objects.get()
+    assert job.batches_committed == 3
+    assert Resident.objects.count() == job.imported > 0
+    monkeypatch.setattr(pipeline, "register_residents_bulk", real)
+    summary = pipeline.run_import(actor=regency, path=path, writers=2)
+    assert summary.imported == len(file_rows) - 1 - 2 == Resident.objects.count()
+    _check_written()
