@@ -7,7 +7,7 @@ past applications are added with `balai seed_applications` until there are
 
     .venv/bin/python bench/services_bench.py \\
         --database-url postgres://postgres@127.0.0.1:55450/balai_svc \\
-        --applications 1000000 --rate 100 --seconds 30 --workers 3
+        --applications 1000000 --rate 100 --seconds 30 --workers 2
 
 What runs, in one process driving a gunicorn it starts (production settings:
 debug and demo off, a second factor required, tokens issued after it):
@@ -581,7 +581,12 @@ def main() -> None:
     )
     parser.add_argument("--applications", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="gunicorn workers (default: one per core, as the README advises)",
+    )
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--threads", type=int, default=64, help="client threads")
