@@ -1171,7 +1171,7 @@ def _forked(producer: Producer) -> Iterator[Batch]:
                     send.send_bytes(
                         pickle.dumps(("batch", batch), pickle.HIGHEST_PROTOCOL)
                     )
-                    _collected()
+                    gc.collect()
             send.send_bytes(pickle.dumps(("end", None)))
         except BalaiError as exc:
             send.send_bytes(
@@ -1299,26 +1299,13 @@ def _raise(kind: str, value: Any) -> None:
     raise RuntimeError(value)
 
 
-def _write_turns(
-    receive: Any,
-    *,
-    actor: Actor,
-    job: ImportJob,
-    turns: _Turns,
-    progress: Callable[[int], None] | None = None,
-) -> None:
-    """One writer: commit each batch handed over on `receive`, in its turn."""
-    with _few_collections():
-        _write_turns_loop(receive, actor=actor, job=job, turns=turns, progress=progress)
-
-
 @contextlib.contextmanager
 def _few_collections() -> Iterator[None]:
     """Run a writer or reader loop without most of Python's cycle
     collections: what exists when it starts (Django, the register's caches)
     is frozen out of them, and none runs while a batch is unpickled or
-    built and written; one collection follows each batch (`_collected`:
-    it walks only what is not frozen). A batch makes some hundred thousand objects: the
+    built and written; one collection follows each batch (it walks only
+    what is not frozen). A batch makes some hundred thousand objects: the
     collections they set off walked the whole heap again and again (a
     tenth of the writer's time in the profile)."""
     gc.freeze()
@@ -1332,11 +1319,7 @@ def _few_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _collected() -> None:
-    gc.collect()
-
-
-def _write_turns_loop(
+def _write_turns(
     receive: Any,
     *,
     actor: Actor,
@@ -1344,35 +1327,37 @@ def _write_turns_loop(
     turns: _Turns,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    while True:
-        _collected()
-        try:
-            # From our own reader process, over our own pipe: trusted bytes.
-            kind, value = pickle.loads(receive.recv_bytes())  # noqa: S301
-        except EOFError:
-            raise RuntimeError("proses pembaca impor berhenti tiba-tiba") from None
-        if kind == "end":
-            return
-        if kind != "batch":
-            _raise(kind, value)
-        batch: Batch = value
-        try:
-            if not job.dry_run:
-                add_words(
-                    [
-                        name_key(r.values["name"])
-                        for h in batch.households
-                        for r in h.rows
-                    ]
-                )
-            with bulk.in_turn(lambda index=batch.index: turns.wait(index)):
-                commit_batch(actor=actor, job=job, batch=batch)
-        except BaseException:
-            turns.stop()
-            raise
-        rows = turns.done(batch.index, batch.rows)
-        if progress:
-            progress(rows)
+    """One writer: commit each batch handed over on `receive`, in its turn."""
+    with _few_collections():
+        while True:
+            gc.collect()
+            try:
+                # From our own reader process, over our own pipe: trusted bytes.
+                kind, value = pickle.loads(receive.recv_bytes())  # noqa: S301
+            except EOFError:
+                raise RuntimeError("proses pembaca impor berhenti tiba-tiba") from None
+            if kind == "end":
+                return
+            if kind != "batch":
+                _raise(kind, value)
+            batch: Batch = value
+            try:
+                if not job.dry_run:
+                    add_words(
+                        [
+                            name_key(r.values["name"])
+                            for h in batch.households
+                            for r in h.rows
+                        ]
+                    )
+                with bulk.in_turn(lambda index=batch.index: turns.wait(index)):
+                    commit_batch(actor=actor, job=job, batch=batch)
+            except BaseException:
+                turns.stop()
+                raise
+            rows = turns.done(batch.index, batch.rows)
+            if progress:
+                progress(rows)
 
 
 def _write_in_turns(
@@ -1416,7 +1401,7 @@ def _write_in_turns(
                         inboxes[batch.index % writers][1].send_bytes(
                             _message("batch", batch)
                         )
-                    _collected()
+                    gc.collect()
             last = _message("end", None)
         except BaseException as exc:  # handed to the writers
             last = _failure(exc)
@@ -1590,7 +1575,7 @@ def run_import(
         else:
             with _few_collections():
                 for batch in _reader(producer):
-                    _collected()
+                    gc.collect()
                     if job is not None:
                         if batch.index < job.batches_committed:
                             continue
