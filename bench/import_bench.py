@@ -61,35 +61,9 @@ def memory_gib() -> float:
     return kib / 1024 / 1024
 
 
-def tree_rss_kib(root: int) -> int:
-    """The resident memory of `root` and all its descendants, summed (the
-    import reads its file in a second process)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            text = (entry / "status").read_text()
-        except OSError:
-            continue
-        parent = re.search(r"PPid:\s+(\d+)", text)
-        resident = re.search(r"VmRSS:\s+(\d+)", text)
-        pid = int(entry.name)
-        children.setdefault(int(parent.group(1)) if parent else 0, []).append(pid)
-        rss[pid] = int(resident.group(1)) if resident else 0
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo.extend(children.get(pid, []))
-    return total
-
-
-def tree_pss_kib(root: int) -> int:
-    """The proportional memory (PSS) of `root` and its descendants: a page
-    shared by n processes (the forked reader and writers share the parent's)
-    counts 1/n in each, so the sum is what the tree holds."""
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants (the import reads its file and writes
+    in forked processes)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -102,17 +76,33 @@ def tree_pss_kib(root: int) -> int:
         children.setdefault(int(parent.group(1)) if parent else 0, []).append(
             int(entry.name)
         )
-    total, todo = 0, [root]
+    tree, todo = [], [root]
     while todo:
         pid = todo.pop()
-        try:
-            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except OSError:
-            rollup = ""
-        found = re.search(r"^Pss:\s+(\d+)", rollup, re.MULTILINE)
-        total += int(found.group(1)) if found else 0
+        tree.append(pid)
         todo.extend(children.get(pid, []))
-    return total
+    return tree
+
+
+def _kib(path: str, field: str) -> int:
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        return 0
+    found = re.search(rf"^{field}:\s+(\d+)", text, re.MULTILINE)
+    return int(found.group(1)) if found else 0
+
+
+def tree_rss_kib(root: int) -> int:
+    """The resident memory of `root` and its descendants, summed."""
+    return sum(_kib(f"/proc/{pid}/status", "VmRSS") for pid in process_tree(root))
+
+
+def tree_pss_kib(root: int) -> int:
+    """The proportional memory (PSS) of `root` and its descendants: a page
+    shared by n processes (the forked reader and writers share the parent's)
+    counts 1/n in each, so the sum is what the tree holds."""
+    return sum(_kib(f"/proc/{pid}/smaps_rollup", "Pss") for pid in process_tree(root))
 
 
 class BackendCpu:
