@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.http import HttpRequest
@@ -446,70 +447,49 @@ def mask_nik(nik: str | None) -> str:
     return f"{nik[:6]}******{nik[-4:]}" if nik and len(nik) == 16 else ""
 
 
-# What a list row reads: its columns only, no model instances.
-ROW_VALUES = (
-    "pk",
-    "number",
-    "service__code",
-    "status",
-    "channel",
-    "owner_office__code",
-    "submitted_at",
-    "due_date",
-    "deadline_flagged",
-    "held_for_identity",
-    "version",
-)
+# A list row: its keys and the columns they are read from (plain values, no
+# model instances).
+ROW_COLUMNS = {
+    "id": "pk",
+    "number": "number",
+    "service": "service__code",
+    "status": "status",
+    "channel": "channel",
+    "owner_office": "owner_office__code",
+    "submitted_at": "submitted_at",
+    "due_date": "due_date",
+    "deadline_flagged": "deadline_flagged",
+    "held_for_identity": "held_for_identity",
+    "version": "version",
+}
+
+
+def _status_labels() -> dict[str, str]:
+    return {s.value: str(s.label) for s in Status}
+
+
+def _row_of(values: Sequence[Any], labels: dict[str, str]) -> dict[str, Any]:
+    row = dict(zip(ROW_COLUMNS, values, strict=True))
+    row["owner_office"] = row["owner_office"] or ""
+    row["status_label"] = labels[row["status"]]
+    return row
 
 
 def _rows(qs: Any) -> list[dict[str, Any]]:
-    labels = {s.value: str(s.label) for s in Status}
-    return [
-        {
-            "id": pk,
-            "number": number,
-            "service": service,
-            "status": status,
-            "status_label": labels[status],
-            "channel": channel,
-            "owner_office": owner_office or "",
-            "submitted_at": submitted_at,
-            "due_date": due_date,
-            "deadline_flagged": deadline_flagged,
-            "held_for_identity": held_for_identity,
-            "version": version,
-        }
-        for (
-            pk,
-            number,
-            service,
-            status,
-            channel,
-            owner_office,
-            submitted_at,
-            due_date,
-            deadline_flagged,
-            held_for_identity,
-            version,
-        ) in qs.values_list(*ROW_VALUES)
-    ]
+    labels = _status_labels()
+    return [_row_of(v, labels) for v in qs.values_list(*ROW_COLUMNS.values())]
 
 
 def _row(app: Application) -> dict[str, Any]:
-    return {
-        "id": app.pk,
-        "number": app.number,
-        "service": app.service.code,
-        "status": app.status,
-        "status_label": str(Status(app.status).label),
-        "channel": app.channel,
-        "owner_office": app.owner_office.code if app.owner_office else "",
-        "submitted_at": app.submitted_at,
-        "due_date": app.due_date,
-        "deadline_flagged": app.deadline_flagged,
-        "held_for_identity": app.held_for_identity,
-        "version": app.version,
-    }
+    """The list row of an application already loaded."""
+
+    def read(path: str) -> Any:
+        value: Any = app
+        for name in path.split("__"):
+            value = getattr(value, name) if value is not None else None
+        return value
+
+    return _row_of([read(c) for c in ROW_COLUMNS.values()], _status_labels())
 
 
 def application_out(actor: Actor, app: Application) -> dict[str, Any]:
