@@ -14,11 +14,12 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from django.apps import apps
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError
 from balai.core.models import IdempotencyRecord
+from balai.core.rows import insert_rows
 from balai.core.serialize import json_value
 
 P = ParamSpec("P")
@@ -111,30 +112,8 @@ def action(code: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
 def _claim(lookup: dict[str, str], fingerprint: str) -> IdempotencyRecord | None:
     """Insert the key's record unless it exists (one statement); None if taken."""
     record = IdempotencyRecord(**lookup, fingerprint=fingerprint)
-    meta = IdempotencyRecord._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    table = connection.ops.quote_name(meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    conflict = ", ".join(
-        connection.ops.quote_name(meta.get_field(n).column)
-        for n in ("action", "actor", "key")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) "  # noqa: S608
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING "
-            + connection.ops.quote_name(meta.pk.column),
-            [
-                f.get_db_prep_save(getattr(record, f.attname), connection)
-                for f in fields
-            ],
-        )
-        row = cursor.fetchone()
-    if row is None:
+    if not insert_rows([record], unless_taken=("action", "actor", "key")):
         return None
-    record.pk = row[0]
-    record._state.adding = False
     return record
 
 

@@ -3,29 +3,35 @@
 from collections.abc import Sequence
 
 from django.db import connection, models
+from django.db.models.fields import AutoFieldMixin
 
 # Beyond this many rows Django's bulk_create (batched) is the better tool.
 SMALL_BATCH = 100
 
 
-def insert_rows(objs: Sequence[models.Model]) -> None:
-    """Insert a small batch of new instances of one model in one INSERT.
+def insert_rows(
+    objs: Sequence[models.Model], *, unless_taken: Sequence[str] = ()
+) -> int:
+    """Insert a small batch of new instances of one model in one INSERT;
+    return how many rows were written.
 
     Every action's audit entries and change records go through here: for a
     handful of rows Django's `bulk_create` (PostgreSQL's UNNEST of typed
     arrays, each value quoted into an array literal) cost more than the
     rows. Values are prepared by each field as `bulk_create` prepares them;
-    an auto-increment key is read back, in order.
+    an auto-increment key is read back, in order. With `unless_taken` (the
+    fields of a unique constraint) one row is written unless that key is
+    taken (`ON CONFLICT DO NOTHING`): 0 then, and the instance stays unsaved.
     """
     if not objs:
-        return
+        return 0
+    if unless_taken and len(objs) != 1:
+        raise ValueError("unless_taken writes one row at a time")
     if len(objs) > SMALL_BATCH:
         type(objs[0])._default_manager.bulk_create(objs, batch_size=2000)
-        return
+        return len(objs)
     meta = type(objs[0])._meta
-    auto = (
-        meta.pk if isinstance(meta.pk, models.AutoField | models.BigAutoField) else None
-    )
+    auto = meta.pk if isinstance(meta.pk, AutoFieldMixin) else None
     fields = [f for f in meta.concrete_fields if f is not auto]
     quote = connection.ops.quote_name
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -34,8 +40,10 @@ def insert_rows(objs: Sequence[models.Model]) -> None:
         f"({', '.join(quote(f.column) for f in fields)}) "
         f"VALUES {', '.join([row] * len(objs))}"
     )
-    if auto is not None:
-        sql += f" RETURNING {quote(auto.column)}"
+    if unless_taken:
+        taken = ", ".join(quote(meta.get_field(n).column) for n in unless_taken)
+        sql += f" ON CONFLICT ({taken}) DO NOTHING"
+    sql += f" RETURNING {quote(meta.pk.column)}"
     params = [
         f.get_db_prep_save(f.pre_save(obj, add=True), connection)
         for obj in objs
@@ -43,9 +51,12 @@ def insert_rows(objs: Sequence[models.Model]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        keys = cursor.fetchall() if auto is not None else []
-    for i, obj in enumerate(objs):
-        if keys:
-            obj.pk = keys[i][0]
+        keys = cursor.fetchall()
+    if len(keys) != len(objs):
+        return 0  # unless_taken: the key was taken
+    for obj, (key,) in zip(objs, keys, strict=True):
+        if auto is not None:
+            obj.pk = key
         obj._state.adding = False
         obj._state.db = connection.alias
+    return len(objs)

@@ -71,3 +71,21 @@ def test_a_large_batch_goes_through_bulk_create():
     insert_rows(rows)
     assert ChangeRecord.objects.filter(node="uji-c").count() == SMALL_BATCH + 5
     assert len({r.pk for r in rows}) == SMALL_BATCH + 5
+
+
+def test_unless_taken_writes_one_row_only_when_its_key_is_free():
+    from balai.core.models import IdempotencyRecord
+
+    def claim() -> IdempotencyRecord:
+        return IdempotencyRecord(
+            key="k-1", action="uji.klaim", actor="uji", fingerprint="f"
+        )
+
+    first, second = claim(), claim()
+    assert insert_rows([first], unless_taken=("action", "actor", "key")) == 1
+    assert first.pk is not None
+    assert insert_rows([second], unless_taken=("action", "actor", "key")) == 0
+    assert second._state.adding
+    assert IdempotencyRecord.objects.filter(action="uji.klaim").count() == 1
+    with pytest.raises(ValueError, match="one row"):
+        insert_rows([claim(), claim()], unless_taken=("action", "actor", "key"))
