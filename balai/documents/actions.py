@@ -29,7 +29,6 @@ from balai.core.actions import action
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError, Conflict, PermissionDenied
 from balai.core.nodes import REGENCY_NODE, node_serves, serving_node
-from balai.core.queue import enqueue_with_transaction
 from balai.core.rows import insert_rows
 from balai.core.serialize import json_value
 from balai.documents import conf, keys, payload, render, storage, trust
@@ -363,7 +362,7 @@ def _document(
         qr_text=signed.url,
         digest=signed.digest,
         template=render_template_name(letter.kind),
-        # No PDF yet ("" ): rendered after commit (`render_later`).
+        # No PDF yet ("" ): rendered on its first download (`render_later`).
         pdf_sha256=storage.put(pdf) if pdf is not None else "",
         pdf_size=len(pdf) if pdf is not None else 0,
         issued_by=actor.username,
@@ -413,7 +412,6 @@ def _issue(
     letters: Sequence[Letter],
     workers: int,
     render_later: bool = False,
-    queue_render: bool = True,
 ) -> list[IssuedDocument]:
     checked = [_check(actor, letter) for letter in letters]
     drafts = []
@@ -478,17 +476,7 @@ def _issue(
         details=[_sequence_details(s) for s in changed]
         + [_details(d) for d in documents],
     )
-    if render_later and queue_render:
-        ids = [str(d.pk) for d in documents]
-        _enqueue_render(ids)
     return documents
-
-
-def _enqueue_render(document_ids: list[str]) -> None:
-    """Hand the PDFs left for after commit to the task queue."""
-    from balai.documents.tasks import render_pdfs
-
-    enqueue_with_transaction(render_pdfs, document_ids)
 
 
 def stored_html(document: IssuedDocument) -> str:
@@ -587,18 +575,15 @@ def issue_document(
     application_ref: str = "",
     signed_on: dt.date | None = None,
     render_later: bool = False,
-    queue_render: bool = True,
 ) -> IssuedDocument:
     """Number, sign and render a letter of `office`; return the stored document.
 
     The serial is taken under a lock on the (office, kind, year) row in this
     transaction: a failure anywhere (no signer, template error) rolls the
     number back, so series have no gaps and no repeats. With `render_later`
-    the row (number, signed QR) is written now and the PDF is rendered after
-    commit by a task (`pdf_of` renders it on first download if the task has
-    not run yet), so the caller's transaction stays short; without
-    `queue_render` no task is queued and the first download renders it (for
-    letters most of which are never downloaded: receipts).
+    the row (number, signed QR) is written now and the PDF is rendered on its
+    first download (`pdf_of`), so the caller's transaction stays short and a
+    letter nobody downloads (most receipts) costs no rendering.
     """
     letter = Letter(
         kind=kind,
@@ -613,7 +598,6 @@ def issue_document(
         letters=[letter],
         workers=1,
         render_later=render_later,
-        queue_render=queue_render,
     )[0]
 
 

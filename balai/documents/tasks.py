@@ -13,15 +13,6 @@ REVOCATION_LIST_JOB = "documents.revocation_list"
 
 
 @task()
-def render_pdfs(document_ids: list[str]) -> int:
-    """Render the PDFs of documents issued with `render_later` (enqueued when
-    the issuing transaction commits); a document already rendered is skipped."""
-    from balai.documents.actions import render_pending
-
-    return render_pending(document_ids)
-
-
-@task()
 def publish_revocations() -> str:
     """The periodic `documents.revocation_list` job: sign the list again when due.
 

@@ -4,7 +4,7 @@ submission's own transaction: no application without its receipt.
 
 Numbering and signing happen in that transaction (the document row with its
 number and signed QR); the PDF is rendered on its first download and kept
-(`render_later` without a queued render): a submission does not wait
+(`render_later`): a submission does not wait
 ~0.1-0.2 s for WeasyPrint, and a receipt nobody downloads (the number and
 tracking code are on the confirmation page and in the message) costs no
 rendering at all. Rendered in a task after every submission, receipts would
@@ -86,7 +86,6 @@ def issue_receipt(
         facts=_facts(application, attachment_labels),
         application_ref=application.number,
         render_later=True,
-        queue_render=False,
     )
     return {"id": str(document.pk), "number": document.number}
 
