@@ -17,12 +17,16 @@ applications through the test client (production settings).
 from __future__ import annotations
 
 import argparse
+import collections
+import cProfile
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,11 +40,63 @@ def backend_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class Sampler:
+    """Where the CPU goes: the stack is read at every millisecond of this
+    process's CPU (SIGPROF); a function's share is the share of samples it
+    was on the stack for (inclusive) or at its top (self)."""
+
+    def __init__(self) -> None:
+        self.inclusive: collections.Counter = collections.Counter()
+        self.own: collections.Counter = collections.Counter()
+        self.samples = 0
+
+    def _tick(self, _signum: int, frame: Any) -> None:
+        self.samples += 1
+        seen = set()
+        top = True
+        while frame is not None:
+            code = frame.f_code
+            name = f"{code.co_filename.rsplit('site-packages/', 1)[-1]}:{code.co_name}"
+            if top:
+                self.own[name] += 1
+                top = False
+            if name not in seen:
+                seen.add(name)
+                self.inclusive[name] += 1
+            frame = frame.f_back
+
+    def start(self) -> None:
+        signal.signal(signal.SIGPROF, self._tick)
+        signal.setitimer(signal.ITIMER_PROF, 0.001, 0.001)
+
+    def stop(self) -> None:
+        signal.setitimer(signal.ITIMER_PROF, 0, 0)
+
+    def report(self, out: Any, top: int = 60) -> None:
+        print(f"{self.samples} samples", file=out)
+        for title, counter in (("inclusive", self.inclusive), ("self", self.own)):
+            print(f"-- {title}", file=out)
+            for name, count in counter.most_common(top):
+                print(f"{100 * count / self.samples:5.1f}%  {name}", file=out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--n", type=int, default=300, help="submissions timed")
     parser.add_argument("--inbox", type=int, default=50, help="inbox requests timed")
+    parser.add_argument(
+        "--profile", metavar="OUT", help="write a cProfile of the timed submissions"
+    )
+    parser.add_argument(
+        "--statements", action="store_true", help="print one submission's statements"
+    )
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="sample the timed submissions' stacks every millisecond of CPU and "
+        "print where the CPU went (no tracing overhead, unlike --profile)",
+    )
     args = parser.parse_args()
     args.data_dir = Path(tempfile.mkdtemp(prefix="balai-svc-inprocess-"))
     args.secret = "x" * 50
@@ -74,14 +130,29 @@ def main() -> None:
         submit(*people[20])
     # Counted now: the next request clears the connection's query log.
     statements = len(queries)
+    if args.statements:
+        for query in queries.captured_queries:
+            print(query["time"], query["sql"][:300], file=sys.stderr)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
 
     timed = people[21:]
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
+    sampler = Sampler() if args.sample else None
+    if sampler:
+        sampler.start()
     cpu, pg, wall = time.process_time(), backend_cpu(backend), time.perf_counter()
+    if profiler:
+        profiler.enable()
     for kecamatan, nik in timed:
         submit(kecamatan, nik)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+    if sampler:
+        sampler.stop()
+        sampler.report(sys.stderr)
     cpu, pg = time.process_time() - cpu, backend_cpu(backend) - pg
     wall = time.perf_counter() - wall
 

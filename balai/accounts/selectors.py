@@ -65,15 +65,15 @@ def actor_for(*, user: User, office_code: str | None = None) -> Actor:
             is_citizen=True,
             resident_id=user.resident_id,
         )
-    # Only what an actor is made of: this runs on every request.
-    postings = list(
-        active_postings(user=user)
-        .select_related(None)
-        .select_related("office")
-        .only("role", "start_date", "office__code", "office__kind", "office__region_id")
+    # This runs on every request: the office without its region, and whole
+    # rows (a receipt is signed under one of them, see Actor.postings).
+    day = today()
+    held = list(
+        active_postings(user=user, on=day).select_related(None).select_related("office")
     )
-    if office_code:
-        postings = [p for p in postings if p.office.code == office_code] or postings
+    for posting in held:
+        posting.user = user
+    postings = [p for p in held if p.office.code == office_code] or held
     if not postings:
         roles = frozenset({"sysadmin"}) if user.is_superuser else frozenset()
         return Actor(
@@ -97,6 +97,8 @@ def actor_for(*, user: User, office_code: str | None = None) -> Actor:
         office_code=office.code,
         roles=frozenset(p.role for p in same_office),
         scope=scope,
+        postings=tuple(held),
+        postings_on=day,
     )
 
 

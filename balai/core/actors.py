@@ -6,6 +6,7 @@ region-code prefixes; `None` means the whole regency.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,10 @@ class Actor:
     is_citizen: bool = False
     # The resident a citizen account belongs to (for "my data" reads).
     resident_id: uuid.UUID | None = None
+    # The postings (with their user) the actor held on `postings_on`, as read
+    # when the actor was made: signing a receipt then needs no second look.
+    postings: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    postings_on: datetime.date | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def system(cls, *, name: str = "sistem", office: Any = None) -> Actor:

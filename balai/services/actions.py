@@ -959,6 +959,10 @@ def tracking_path(application: Application) -> str:
 def actor_office(actor: Actor) -> Office:
     if actor.office_id is None:
         raise PermissionDenied("Anda tidak sedang bertugas di kantor mana pun.")
+    # Read with the actor's postings in this request: no second query.
+    for posting in actor.postings:
+        if posting.office_id == actor.office_id:
+            return posting.office
     return Office.objects.get(pk=actor.office_id)
 
 

@@ -2,8 +2,11 @@
 
 import datetime as dt
 import io
+from dataclasses import replace
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -272,6 +275,54 @@ def test_receipts_are_signed_by_the_receiving_officer(
     assert doc.signer_name == desa_clerk.display_name
     assert doc.signer_title == "Kaur Umum"
     assert doc.number.startswith("TT/0001/")
+
+
+def _receipt(actor, office, subject):
+    return issue(
+        actor,
+        office,
+        subject,
+        kind="receipt",
+        facts={"service": "Surat Keterangan Tidak Mampu", "items": ["KTP"]},
+    )
+
+
+def test_a_receipt_is_signed_under_the_postings_read_with_the_actor(
+    root_key, desa_head, make_staff, system_actor, actor_of, office, subject
+):
+    clerk = make_staff(office=DESA, role="counter_officer", position="Kaur Umum")
+    create_posting(
+        actor=system_actor,
+        user=clerk,
+        office=office,
+        position="Sekretaris Desa",
+        role="leader",
+        start_date=dt.date(2025, 1, 1),
+        is_head=True,
+        is_acting=True,
+    )
+    actor = actor_of(clerk)
+
+    with CaptureQueriesContext(connection) as queries:
+        doc = _receipt(actor, office, subject)
+
+    # His heading post signs before his own clerk's post, as the query orders.
+    assert doc.signer_title == "Plt. Sekretaris Desa"  # acting: "Plt." added
+    assert not [q for q in queries if "accounts_posting" in q["sql"]]
+
+
+def test_an_actor_read_on_another_day_has_his_postings_read_again(
+    root_key, desa_head, make_staff, actor_of, office, subject
+):
+    clerk = make_staff(office=DESA, role="counter_officer", position="Kaur Umum")
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    actor = replace(actor_of(clerk), postings=(), postings_on=yesterday)
+
+    with CaptureQueriesContext(connection) as queries:
+        doc = _receipt(actor, office, subject)
+
+    assert doc.signer_title == "Kaur Umum"
+    assert [q for q in queries if "accounts_posting" in q["sql"]]
 
 
 def test_issuing_checks_role_scope_subject_and_date(

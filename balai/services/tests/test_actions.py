@@ -7,6 +7,7 @@ import io
 import os
 import re
 import threading
+from dataclasses import replace
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -956,3 +957,27 @@ def test_two_officers_in_two_threads_one_wins(
     app.refresh_from_db()
     assert app.version == 2
     assert app.events.count() == 2
+
+
+def test_the_actors_office_comes_with_his_postings(
+    make_staff, actor_of, django_assert_num_queries
+):
+    actor = actor_of(make_staff(office=MPP, role="counter_officer"))
+
+    with django_assert_num_queries(0):
+        office = A.actor_office(actor)
+
+    assert office.code == MPP
+
+
+def test_an_actor_without_postings_read_has_his_office_looked_up(
+    make_staff, actor_of, django_assert_num_queries
+):
+    actor = replace(
+        actor_of(make_staff(office=MPP, role="counter_officer")), postings=()
+    )
+
+    with django_assert_num_queries(1):
+        office = A.actor_office(actor)
+
+    assert office.code == MPP
