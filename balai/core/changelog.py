@@ -29,6 +29,19 @@ CHANGE_COLUMNS = (
 )
 
 
+def by_reference() -> bool:
+    """Do the bulk paths here write change records by reference (payload SQL
+    NULL, decision 0012)? At the regency only: sync serves such a record
+    with the record's current row. A node keeps every payload as written
+    (its outbox, digests and restores need the row as it was)."""
+    return settings.BALAI_NODE == REGENCY_NODE
+
+
+def is_by_reference(op: str, payload: Any) -> bool:
+    """Is this change record (its op and stored payload) one by reference?"""
+    return payload is None and op == ChangeOp.UPSERT
+
+
 def _reserve(count: int) -> tuple[int, int]:
     """Reserve `count` sequence numbers for this node; return (epoch, first seq)."""
     if not transaction.get_connection().in_atomic_block:

@@ -60,7 +60,11 @@ class ChangeRecord(models.Model):
     model = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64)
     op = models.CharField(max_length=8, choices=ChangeOp.choices)
-    payload = models.JSONField(default=dict)
+    # The row as the change left it (every concrete field by attname); `{}`
+    # for a delete. SQL NULL on an upsert: a change record "by reference"
+    # (the regency's bulk path, decision 0012): sync sends the record's
+    # current row instead (`balai.sync.routing.fill_by_reference`).
+    payload = models.JSONField(default=dict, null=True)
     # Routing for pulls: which office owns the record and where it lives.
     office_code = models.CharField(max_length=32, blank=True, default="")
     region_code = models.CharField(max_length=32, blank=True, default="")

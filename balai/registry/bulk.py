@@ -22,6 +22,13 @@ the bulk path's time (``bulk_create`` and ``log_changes`` through the ORM).
 `balai/registry/tests/test_bulk.py` compares the stored columns and payloads
 with what ``bulk_create`` and `log_changes` store.
 
+At the regency (`balai.core.changelog.by_reference`) both paths write the
+change records **by reference** (decision 0012): the same numbering, routing
+and global sequence, but no copy of the row (payload SQL NULL); sync sends
+such a record with its current row (`balai.sync.routing.fill_by_reference`).
+A node writes the full payloads described above (its outbox needs the row as
+it was).
+
 Timestamps written here are whole seconds, so that PostgreSQL's JSON text of a
 timestamp and Python's ``isoformat`` are the same characters.
 """
@@ -43,7 +50,7 @@ from django.conf import settings
 from django.db import connection, connections, models
 from django.utils import timezone
 
-from balai.core.changelog import CHANGE_COLUMNS, _reserve
+from balai.core.changelog import CHANGE_COLUMNS, _reserve, by_reference
 from balai.core.models import ChangeOp, ChangeRecord
 from balai.core.nodes import REGENCY_NODE
 from balai.core.serialize import json_value
@@ -111,7 +118,8 @@ class Unlogged:
     fields: list[models.Field]
     pks: list[Any]
     routes: Sequence[tuple[str, str]]
-    payloads: list[str] | None = None  # SQLite: made with the rows
+    # SQLite: the payloads made with the rows (None each when by reference).
+    payloads: list[str | None] | None = None
 
     def log(self) -> int:
         if self.pks:
@@ -192,17 +200,50 @@ def _changes_from_rows(
     routes: Sequence[tuple[str, str]],
 ) -> None:
     """Write, from the rows just copied, the change records `log_changes`
-    would write for them."""
+    would write for them (at the regency by reference: no payload)."""
     if len(routes) != len(pks):
         raise RuntimeError("one route per row")
     epoch, first = _reserve(len(pks))
     pk = model._meta.pk
     qn = connection.ops.quote_name
+    change = ChangeRecord._meta.db_table
+    pk_type = "uuid" if isinstance(pk, models.UUIDField) else "bigint"
+    keys = [
+        _array_text(map(str, pks)),
+        _array_text(route[0] for route in routes),
+        _array_text(route[1] for route in routes),
+    ]
+    if by_reference():
+        # The key is cast to the primary key's type and back, as the row's
+        # id::text below: the same text the ORM path stores (str(obj.pk)).
+        sql = f"""
+            INSERT INTO {qn(change)}
+                (node, epoch, seq, model, object_id, op, payload,
+                 office_code, region_code, created_at)
+            SELECT %s, %s, %s + o.n - 1, %s, o.id::text, %s, NULL,
+                   o.office, o.region, now()
+            FROM unnest(%s::{pk_type}[], %s::text[], %s::text[])
+                 WITH ORDINALITY AS o(id, office, region, n)
+            ORDER BY o.n
+        """  # noqa: S608 - names from the model, values as parameters
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                [
+                    settings.BALAI_NODE,
+                    epoch,
+                    first,
+                    model._meta.label_lower,
+                    ChangeOp.UPSERT.value,
+                    *keys,
+                ],
+            )
+            if cursor.rowcount != len(pks):
+                raise RuntimeError("change records do not match the rows written")
+        return
     # Every concrete field under its attname, as model_payload has it.
     selected = ", ".join(f"t.{qn(f.column)} AS {qn(f.attname)}" for f in fields)
-    change = ChangeRecord._meta.db_table
     table = model._meta.db_table
-    pk_type = "uuid" if isinstance(pk, models.UUIDField) else "bigint"
     sql = f"""
         INSERT INTO {qn(change)}
             (node, epoch, seq, model, object_id, op, payload,
@@ -227,9 +268,7 @@ def _changes_from_rows(
                 first,
                 model._meta.label_lower,
                 ChangeOp.UPSERT.value,
-                _array_text(map(str, pks)),
-                _array_text(route[0] for route in routes),
-                _array_text(route[1] for route in routes),
+                *keys,
             ],
         )
         if cursor.rowcount != len(pks):
@@ -425,10 +464,11 @@ def _insert_rows(
     model: type[models.Model],
     fields: list[models.Field],
     rows: Iterable[dict[str, Any]],
-) -> tuple[list[Any], list[str]]:
+) -> tuple[list[Any], list[str | None]]:
     """Insert `rows` with ``executemany``; return their keys and the payloads
     of the change records `log_changes` would write for the same objects
-    (`_log_rows` writes them).
+    (`_log_rows` writes them); at the regency None each (by reference: no
+    payload is made).
 
     Most columns are plain (text, integers, booleans): their value is stored
     and put in the payload as it is. Those are checked per row by class in
@@ -460,42 +500,49 @@ def _insert_rows(
     )
     pk_name = model._meta.pk.attname
     pks: list[Any] = []
-    payloads: list[str] = []
+    payloads: list[str | None] = []
     dumps = json.JSONEncoder().encode
+    keep = not by_reference()
     with connection.cursor() as cursor:
         chunk: list[tuple] = []
         for row in rows:
             raw = get(row)
             db = list(raw)
-            out = list(raw)
+            out = list(raw) if keep else []
             for i, adapt, make in special:
                 value = raw[i]
                 db[i] = adapt(value)
-                out[i] = make(value)
+                if keep:
+                    out[i] = make(value)
             for getter, allowed, where in checks:
                 if not set(map(type, getter(row))) <= allowed:
                     for i in where:
                         db[i] = adapters[i](raw[i])
-                        out[i] = makers[i](raw[i])
+                        if keep:
+                            out[i] = makers[i](raw[i])
             chunk.append(tuple(db))
             pks.append(row[pk_name])
-            payloads.append(dumps(dict(zip(names, out, strict=True))))
+            if keep:
+                payloads.append(dumps(dict(zip(names, out, strict=True))))
             if len(chunk) >= _BATCH:
                 cursor.executemany(sql, chunk)
                 chunk = []
         if chunk:
             cursor.executemany(sql, chunk)
+    if not keep:
+        payloads = [None] * len(pks)
     return pks, payloads
 
 
 def _log_rows(
     model: type[models.Model],
     pks: Sequence[Any],
-    payloads: Sequence[str],
+    payloads: Sequence[str | None],
     routes: Sequence[tuple[str, str]],
 ) -> None:
     """Write the change records `log_changes` writes for these rows (upserts;
-    each payload already JSON text)."""
+    each payload already JSON text, or None: by reference, stored as SQL
+    NULL)."""
     if len(routes) != len(pks):
         raise RuntimeError("one route per row")
     epoch, first = _reserve(len(pks))

@@ -18,10 +18,13 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.apps import apps
+from django.db.models import Exists, Max, OuterRef, Q
 
+from balai.core.changelog import is_by_reference
 from balai.core.models import ChangeRecord, NodeState
 from balai.core.nodes import REGENCY_NODE
+from balai.core.serialize import model_payload
 from balai.sync import framework
 from balai.sync.engine import within
 from balai.sync.models import NodeBackfill, NodeEpoch
@@ -148,7 +151,7 @@ def pull_page(node: str, cursor: int, *, limit: int) -> dict[str, Any]:
     full = len(rows) >= limit
     next_cursor = rows[-1]["global_seq"] if full else max(top, cursor)
     changes = []
-    for row in rows:
+    for row in fill_by_reference(rows, route):
         spec = framework.spec_for(row["model"])
         payload = row["payload"]
         if spec is not None and spec.outgoing is not None and payload:
@@ -160,6 +163,73 @@ def pull_page(node: str, cursor: int, *, limit: int) -> dict[str, Any]:
         "head": top,
         "more": full,
     }
+
+
+def fill_by_reference(rows: list[dict[str, Any]], route: NodeRoute) -> list[dict]:
+    """The page's change records as a node receives them: a record written by
+    reference (payload NULL, decision 0012) carries its record's current row
+    (`model_payload`, one query per model); one whose record no longer exists,
+    or that is superseded (a newer change of the same record that this node
+    is served, in this page or a later one, delivers the current row with its
+    own, newer version), is left out. The rows stay in order; the caller's
+    cursor still moves past what is left out.
+
+    The rows are read before the newer changes are looked for, so a change
+    committed in between makes the older record superseded (left out) rather
+    than served with a state newer than its version says."""
+    wanted: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if is_by_reference(row["op"], row["payload"]):
+            wanted.setdefault(row["model"], {})[row["object_id"]] = row["global_seq"]
+    if not wanted:
+        return rows
+    current: dict[tuple[str, str], dict[str, Any]] = {}
+    for label, versions in wanted.items():
+        model = apps.get_model(label)
+        for obj in model._default_manager.filter(pk__in=list(versions)):
+            current[(label, str(obj.pk))] = model_payload(obj)
+    superseded: set[tuple[str, str]] = set()
+    for label, versions in wanted.items():
+        superseded |= _superseded(label, versions, route)
+    out = []
+    for row in rows:
+        if not is_by_reference(row["op"], row["payload"]):
+            out.append(row)
+            continue
+        key = (row["model"], row["object_id"])
+        if key in superseded or key not in current:
+            continue
+        out.append({**row, "payload": current[key]})
+    return out
+
+
+def _superseded(label: str, versions: dict[str, int], route: NodeRoute) -> set:
+    """Which of these records (object id -> the global sequence of the
+    by-reference record served) have a newer change that this node is
+    served. Usually none: one query finds each record's newest change; only
+    records with a newer one are checked against the node's route."""
+    ids = list(versions)
+    newer = {
+        oid
+        for oid, top in ChangeRecord.objects.filter(model=label, object_id__in=ids)
+        .values("object_id")
+        .annotate(top=Max("global_seq"))
+        .values_list("object_id", "top")
+        if top is not None and top > versions[oid]
+    }
+    if not newer:
+        return set()
+    served = (
+        ChangeRecord.objects.filter(
+            model=label,
+            object_id__in=sorted(newer),
+            global_seq__gt=min(versions[oid] for oid in newer),
+        )
+        .filter(route.routed_q())
+        .filter(route.echo_q())
+        .values_list("object_id", "global_seq")
+    )
+    return {(label, oid) for oid, g in served if g > versions[oid]}
 
 
 def holdable_ids(node: str, label: str) -> list[str]:

@@ -429,6 +429,8 @@ def _backfill_allowed(
         return True
     from balai.core.models import ChangeRecord
 
+    # A record by reference (payload NULL, decision 0012) tells no earlier
+    # value: only its current row (above) counts for it.
     return any(
         str((payload or {}).get(field)) == oid
         for payload in ChangeRecord.objects.filter(

@@ -4,7 +4,10 @@ On SQLite (these tests) the rows go in as tuples with ``executemany`` and the
 change records are written beside them without model instances; here every
 stored column is compared with what the field itself prepares for the
 database (what ``bulk_create`` stores), and every change record with the one
-`log_changes` writes for the same row.
+`log_changes` writes for the same row: at a node the same record, payload
+included; at the regency the same record by reference (payload SQL NULL,
+decision 0012). On PostgreSQL (``DATABASE_URL``) the same tests check the
+COPY path.
 """
 
 import dataclasses
@@ -90,11 +93,35 @@ def test_rows_are_stored_as_the_fields_prepare_them(written, model):
             assert stored[field.attname] == value, (model, field.attname)
 
 
-def test_change_records_are_those_log_changes_writes(written):
+@pytest.fixture(params=[REGENCY_NODE, "64.02.12"], ids=["regency", "node"])
+def written_at(request, settings, system_actor):
+    """The bulk path run at the regency, or at a kecamatan node."""
+    settings.BALAI_NODE = request.param
+    families = list(population(40, villages=villages_from_regions()[:5], seed=5))
+    result = register_residents_bulk(actor=system_actor, families=families)
+    assert result.residents == 40
+    return result
+
+
+def _null_payloads(model_prefix):
+    """How many change records of these models store SQL NULL as payload
+    (not JSON null: the column itself)."""
+    table = connection.ops.quote_name(ChangeRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {table} "  # noqa: S608 - the model's table
+            "WHERE payload IS NULL AND model LIKE %s",
+            [model_prefix + "%"],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_change_records_are_those_log_changes_writes(written_at):
     records = ChangeRecord.objects.filter(model__startswith="registry.").order_by("seq")
-    assert records.count() == 40 + 2 * len(written.family_ids) + 40
+    assert records.count() == 40 + 2 * len(written_at.family_ids) + 40
     seqs = [r.seq for r in records]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    at_regency = settings.BALAI_NODE == REGENCY_NODE
     for record in records:
         obj = apps.get_model(record.model).objects.get(pk=record.object_id)
         with transaction.atomic():
@@ -102,15 +129,22 @@ def test_change_records_are_those_log_changes_writes(written):
                 [obj], routes=[(record.office_code, record.region_code)]
             )
             transaction.set_rollback(True)
-        assert record.payload == model_payload(obj) == reference.payload
+        assert reference.payload == model_payload(obj)
+        if at_regency:
+            # By reference: sync sends the row as it is when it is pulled.
+            assert record.payload is None
+        else:
+            # A node keeps the row as it was: its outbox sends it.
+            assert record.payload == reference.payload
         for name in ("node", "epoch", "model", "object_id", "op", "region_code"):
             assert getattr(record, name) == getattr(reference, name), name
         assert record.office_code == reference.office_code
         # The COPY path leaves the regency's global sequence to sync.
-        if settings.BALAI_NODE == REGENCY_NODE and not bulk.use_copy():
+        if at_regency and not bulk.use_copy():
             assert record.global_seq == record.seq
         else:
             assert record.global_seq is None
+    assert _null_payloads("registry.") == (records.count() if at_regency else 0)
 
 
 def test_adapters_take_other_value_types_through_the_field():
@@ -153,9 +187,11 @@ def test_matching_finds_what_the_register_holds(written):
     assert bulk.matching(Resident, "nik", []) == []
 
 
-def test_a_value_of_another_class_goes_through_the_field(written):
+@pytest.mark.parametrize("node", [REGENCY_NODE, "64.02.12"])
+def test_a_value_of_another_class_goes_through_the_field(written, settings, node):
     if bulk.use_copy():
         pytest.skip("the executemany path (no COPY)")
+    settings.BALAI_NODE = node
     from django.utils import timezone
     from django.utils.translation import gettext_lazy
 
@@ -186,6 +222,9 @@ def test_a_value_of_another_class_goes_through_the_field(written):
     assert [stored[f.attname] for f in fields] == expected
     assert stored["rt"] == "'7'"
     record = ChangeRecord.objects.get(object_id=str(row["id"]))
+    if node == REGENCY_NODE:
+        assert record.payload is None  # by reference: no payload made
+        return
     assert record.payload == model_payload(F(**row))
     assert record.payload["rt"] == 7
     assert record.payload["street"] == "Jalan Mulawarman"

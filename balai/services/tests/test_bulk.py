@@ -15,6 +15,7 @@ from balai.services.models import (
     Status,
 )
 from balai.services.tests.conftest import JAHAB, MPP
+from balai.sync import routing
 
 pytestmark = pytest.mark.django_db
 
@@ -124,16 +125,31 @@ def test_bulk_writes_what_submit_and_the_steps_write(
         assert ours[2] == others[2]
     # Numbers continue the office's series after the two real ones.
     assert [a.number[-6:] for a in bulk] == ["000003", "000004"]
-    # Every row written has its change record, with the row as sync ships it.
-    for obj in [
+    # Every row written has its change record; at the regency by reference
+    # (decision 0012): no payload stored, a pull sends the row as it is.
+    objs = [
         *bulk,
         *ApplicationEvent.objects.filter(application__in=bulk),
         *ApplicationSubject.objects.filter(application__in=bulk),
-    ]:
+    ]
+    changes = []
+    for obj in objs:
         change = ChangeRecord.objects.get(
             model=obj._meta.label_lower, object_id=str(obj.pk)
         )
-        assert change.payload == model_payload(obj)
+        assert change.op == "upsert"
+        assert change.payload is None
+        changes.append(
+            {
+                "model": change.model,
+                "object_id": change.object_id,
+                "op": change.op,
+                "payload": change.payload,
+                "global_seq": change.global_seq or change.seq,
+            }
+        )
+    served = routing.fill_by_reference(changes, routing.NodeRoute("64.02.99"))
+    assert [c["payload"] for c in served] == [model_payload(obj) for obj in objs]
 
 
 def test_bulk_refuses_a_step_the_workflow_refuses(
