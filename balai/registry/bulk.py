@@ -475,7 +475,6 @@ def _insert_rows(
     one pass per kind (a value of another class goes through the field and
     `json_value` like the rest); the others (UUIDs, dates, JSON) are adapted
     one by one."""
-    qn = connection.ops.quote_name
     names = [f.attname for f in fields]
     get = operator.itemgetter(*names)
     adapters = _db_adapters(fields)
@@ -493,11 +492,7 @@ def _insert_rows(
         (_tuple_getter([names[i] for i in where]), {cls, type(None)}, where)
         for cls, where in plain.items()
     ]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - model names
-        qn(model._meta.db_table),
-        ", ".join(qn(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
+    write = _row_writer(model, fields)
     pk_name = model._meta.pk.attname
     pks: list[Any] = []
     payloads: list[str | None] = []
@@ -525,13 +520,74 @@ def _insert_rows(
             if keep:
                 payloads.append(dumps(dict(zip(names, out, strict=True))))
             if len(chunk) >= _BATCH:
-                cursor.executemany(sql, chunk)
+                write(cursor, chunk)
                 chunk = []
         if chunk:
-            cursor.executemany(sql, chunk)
+            write(cursor, chunk)
     if not keep:
         payloads = [None] * len(pks)
     return pks, payloads
+
+
+# Rows per multi-row INSERT (below the statement's parameter limit).
+_ROWS_PER_STATEMENT = 500
+
+
+def _row_writer(
+    model: type[models.Model], fields: list[models.Field]
+) -> Callable[[Any, list[tuple]], None]:
+    """How `_insert_rows` sends its tuples: ``executemany`` of a one-row
+    INSERT, or, into a table with a trigger on SQLite, multi-row INSERTs.
+
+    The resident table's insert trigger feeds the FTS5 name index
+    (`balai.registry.search`), and an FTS5 insert costs far more one row per
+    statement (``executemany``) than many rows in one statement: measured,
+    the trigger took ~200 of the ~450 us a row of the SQLite import at
+    100,000 residents (growing with the index), against a few us in
+    statements of 500 rows. The same rows fire the same trigger for each
+    row, in the same order; a table without a trigger keeps
+    ``executemany`` (there multi-row statements were slightly slower)."""
+    qn = connection.ops.quote_name
+    table = model._meta.db_table
+    head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 - model names
+        qn(table), ", ".join(qn(f.column) for f in fields)
+    )
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    single = head + one
+    per = _rows_per_statement(table, len(fields))
+    if per <= 1:
+        return lambda cursor, rows: cursor.executemany(single, rows)
+    full = head + ", ".join([one] * per)
+
+    def write(cursor: Any, rows: list[tuple]) -> None:
+        for start in range(0, len(rows), per):
+            part = rows[start : start + per]
+            sql = full if len(part) == per else head + ", ".join([one] * len(part))
+            cursor.execute(sql, [value for row in part for value in row])
+
+    return write
+
+
+def _rows_per_statement(table: str, columns: int) -> int:
+    """1 unless `table` has a trigger on SQLite (see `_row_writer`); then as
+    many rows as the connection's parameter limit allows, up to
+    `_ROWS_PER_STATEMENT`."""
+    if connection.vendor != "sqlite":
+        return 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+            [table],
+        )
+        if cursor.fetchone() is None:
+            return 1
+    limit = connection.features.max_query_params
+    getlimit = getattr(connection.connection, "getlimit", None)  # Python 3.11+
+    if getlimit is not None:
+        import sqlite3
+
+        limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return max(1, min(_ROWS_PER_STATEMENT, limit // columns))
 
 
 def _log_rows(

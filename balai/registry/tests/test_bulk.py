@@ -18,6 +18,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from balai.core.changelog import log_changes
 from balai.core.models import ChangeRecord
@@ -377,3 +378,38 @@ def test_array_text_is_read_back_as_the_same_strings():
         ids = [uuid.uuid4() for _ in range(3)]
         cursor.execute("SELECT %s::uuid[]", [bulk._array_text(map(str, ids))])
         assert cursor.fetchone()[0] == ids
+
+
+def test_rows_into_a_table_with_a_trigger_go_in_statements_of_many(
+    system_actor, monkeypatch
+):
+    """On SQLite the resident rows (a table with an insert trigger: the FTS5
+    name index) go in multi-row INSERTs: every row once, in order, each
+    through the trigger, also the last statement of fewer rows."""
+    if connection.vendor != "sqlite":
+        pytest.skip("multi-row INSERTs serve the executemany path (no COPY)")
+    monkeypatch.setattr(bulk, "_ROWS_PER_STATEMENT", 7)
+    assert bulk._rows_per_statement(Resident._meta.db_table, 41) == 7
+    assert bulk._rows_per_statement(Family._meta.db_table, 10) == 1
+    families = list(population(40, villages=villages_from_regions()[:5], seed=5))
+    with CaptureQueriesContext(connection) as queries:
+        result = register_residents_bulk(actor=system_actor, families=families)
+    inserts = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('INSERT INTO "registry_resident" (')
+    ]
+    # 40 rows: five statements of 7 rows and one of 5.
+    assert [sql.count("), (") + 1 for sql in inserts] == [7] * 5 + [5]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.id, r.name_key FROM registry_resident r "
+            "JOIN registry_resident_words w ON w.rowid = r.rowid ORDER BY r.rowid"
+        )
+        indexed = cursor.fetchall()
+    # Every resident is in the name index, and the rows went in in order.
+    assert [uuid.UUID(pk) for pk, _key in indexed] == result.resident_ids
+    stored = dict(Resident.objects.values_list("id", "name_key"))
+    assert [key for _pk, key in indexed] == [stored[i] for i in result.resident_ids]
+    for obj in Resident.objects.filter(pk__in=result.resident_ids[35:]):
+        assert _stored(Resident, obj.pk)["name_key"] == _literals([obj.name_key])[0]
