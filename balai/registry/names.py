@@ -147,6 +147,9 @@ _DOUBLED = re.compile(r"(.)\1+")
 
 
 def _ascii_lower(text: str) -> str:
+    if text.isascii():
+        # Most names: NFKD leaves ASCII as it is and it has no combining marks.
+        return text.lower()
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 

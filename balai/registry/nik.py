@@ -63,6 +63,11 @@ def _leap_in_either_century(yy: int) -> bool:
     return calendar.isleap(1900 + yy) or calendar.isleap(2000 + yy)
 
 
+# Days of each month in a common year (what calendar.monthrange(2001, m)
+# gives, without its weekday arithmetic: this runs for every NIK imported).
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def date_part_is_real(dd: int, mm: int, yy: int) -> bool:
     """Tell whether DD MM YY (day without the 40) is a calendar date in 19xx
     or 20xx: the two-digit year does not say the century, so accept either."""
@@ -70,7 +75,7 @@ def date_part_is_real(dd: int, mm: int, yy: int) -> bool:
         return False
     if mm == 2 and dd == 29:
         return _leap_in_either_century(yy)
-    return dd <= calendar.monthrange(2001, mm)[1]
+    return dd <= _MONTH_DAYS[mm - 1]
 
 
 def split_date_part(part: str) -> tuple[int, int, int, str | None]:

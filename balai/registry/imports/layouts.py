@@ -443,6 +443,16 @@ BLOOD: dict[str, int] = {
 }
 
 
+def _few_values(convert: Converter) -> Converter:
+    """Mark a converter whose column holds few distinct texts (code lists,
+    RT/RW, place names): a `Mapper` remembers what each text became, so a
+    file of a million rows converts each such text once. Only converters
+    whose result depends on the cell alone (and the mapper's fixed context)
+    are marked; a refused cell (CellProblem) is never remembered."""
+    convert.few_values = True  # type: ignore[attr-defined]
+    return convert
+
+
 def _choice(
     choices: Any,
     table: dict[str, int],
@@ -487,9 +497,10 @@ def _choice(
             )
         raise CellProblem(message, "choice_unknown")
 
-    return convert
+    return _few_values(convert)
 
 
+@_few_values
 def _blood(cell: Any, ctx: Context) -> int:
     text = clean_text(cell).upper().replace(" ", "")
     if _DIGITS.match(text) and int(text) in BloodType.values:
@@ -526,7 +537,7 @@ def _sex(numeric: bool) -> Converter:
             "sex_unknown",
         )
 
-    return convert
+    return _few_values(convert)
 
 
 def _rt_rw(label: str) -> Converter:
@@ -544,7 +555,7 @@ def _rt_rw(label: str) -> Converter:
             fallback="",
         )
 
-    return convert
+    return _few_values(convert)
 
 
 _YES = {"1", "y", "ya", "yes", "sudah", "true", "benar", "ada", "sudah rekam"}
@@ -570,9 +581,10 @@ def _yes_no(label: str) -> Converter:
             fallback=False,
         )
 
-    return convert
+    return _few_values(convert)
 
 
+@_few_values
 def _opensid_ektp(cell: Any, ctx: Context) -> bool:
     """OpenSID status_rekam: 1 belum wajib, 2 belum rekam, 3 sudah rekam,
     4-8 stages of printing and delivery (all recorded)."""
@@ -619,9 +631,10 @@ def _life(numeric: bool) -> Converter:
             "status_unknown",
         )
 
-    return convert
+    return _few_values(convert)
 
 
+@_few_values
 def _keep(cell: Any, ctx: Context) -> str:
     return clean_text(cell)
 
@@ -1094,6 +1107,32 @@ class Context:
 
 # --- Mapping rows -------------------------------------------------------------
 
+# How many distinct texts a mapper remembers per column (and places): enough
+# for any code list or a regency's RT numbers and villages, bounded for a
+# column that holds more than its converter's marking expected.
+_REMEMBERED = 4096
+
+
+def _remembering(convert: Converter) -> Converter:
+    """`convert`, remembering the result of each text cell if the converter
+    is marked `_few_values` (a mapper's context never changes)."""
+    if not getattr(convert, "few_values", False):
+        return convert
+    seen: dict[str, Any] = {}
+
+    def remembered(cell: Any, ctx: Context) -> Any:
+        if cell.__class__ is not str:
+            return convert(cell, ctx)
+        try:
+            return seen[cell]
+        except KeyError:
+            value = convert(cell, ctx)  # a CellProblem is raised, not kept
+            if len(seen) < _REMEMBERED:
+                seen[cell] = value
+            return value
+
+    return remembered
+
 
 class Mapper:
     """Turns the rows under a header into `MappedRow`s."""
@@ -1107,6 +1146,8 @@ class Mapper:
             for c in self.layout.columns
             if c.field in header.found
         ]
+        self._converters = [_remembering(c.convert) for c, _index in self.columns]
+        self._places: dict[tuple[str, str], str | None] = {}
         self.kk_index = header.found.get("kk_number")
         if self.layout.village_given and not context.village:
             raise BalaiError(
@@ -1144,10 +1185,12 @@ class Mapper:
             row.blank = True
             return row
         values = row.values
-        for column, index in self.columns:
+        for (column, index), convert in zip(
+            self.columns, self._converters, strict=True
+        ):
             cell = cells[index] if index < len(cells) else None
             try:
-                values[column.field] = column.convert(cell, self.context)
+                values[column.field] = convert(cell, self.context)
             except CellProblem as problem:
                 row.issues.append(
                     Issue(
@@ -1196,7 +1239,14 @@ class Mapper:
         if self.layout.key == SIAK:
             kecamatan = values.pop("kecamatan_name", "") or ""
             desa = values.pop("village_name", "") or ""
-            code = context.village_by_names(kecamatan, desa)
+            key = (kecamatan, desa)
+            try:
+                code = self._places[key]
+            except KeyError:
+                # Both are text (`_keep`); the lookup is pure: remembered.
+                code = context.village_by_names(kecamatan, desa)
+                if len(self._places) < _REMEMBERED:
+                    self._places[key] = code
             if code is None:
                 row.issues.append(
                     Issue(

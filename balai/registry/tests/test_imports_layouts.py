@@ -279,3 +279,37 @@ def test_balai_template_takes_codes_or_words():
 def test_blank_rows_are_blank():
     row = mapper_for(SIAK_HEADER).map(9, ["", None, "  "])
     assert row.blank
+
+
+def test_a_mapper_remembers_code_list_texts_but_never_a_refused_cell():
+    """Few-valued columns (code lists, RT/RW, places) are converted once per
+    text by a mapper; the same text maps the same every time, and a cell
+    that was refused (or noted) is refused (noted) again."""
+    mapper = mapper_for(SIAK_HEADER)
+    marked = [
+        column.field
+        for column, _index in mapper.columns
+        if getattr(column.convert, "few_values", False)
+    ]
+    assert {"religion", "shdk", "sex", "rt", "village_name"} <= set(marked)
+    assert not {"name", "nik", "birth_date", "street"} & set(marked)
+    first = mapper.map(2, siak_cells())
+    again = mapper.map(3, siak_cells())
+    assert again.values == first.values
+    assert mapper._places[("TENGGARONG", "JAHAB")] == first.values["village"]
+    # Another mapper (another file) starts with nothing remembered.
+    assert mapper_for(SIAK_HEADER)._places == {}
+    for line in (4, 5):
+        row = mapper.map(line, siak_cells(Agama="Jedi", Pekerjaan="Astronot"))
+        assert row.rejected
+        codes = {(i.column, i.code, i.severity) for i in row.issues}
+        assert ("Agama", "choice_unknown", layouts.REJECT) in codes
+        assert ("Pekerjaan", "choice_unknown", layouts.NOTE) in codes
+        assert row.values["occupation"] == Occupation.LAINNYA
+    # Same text, same value as a fresh mapper gives (kelurahan by name).
+    row = mapper.map(6, siak_cells(**{"Desa/Kel": "KEL. KAMPUNG BARU"}))
+    assert row.values["village"] == "64.02.06.1008"
+    row = mapper.map(7, siak_cells(**{"Desa/Kel": "KEL. KAMPUNG BARU"}))
+    assert row.values["village"] == "64.02.06.1008"
+    assert mapper.map(8, siak_cells(**{"Desa/Kel": "ATLANTIS"})).rejected
+    assert mapper.map(9, siak_cells(**{"Desa/Kel": "ATLANTIS"})).rejected
