@@ -22,6 +22,7 @@ from balai.accounts.models import AccountKind, ApiToken, User
 from balai.accounts.selectors import actor_for, needs_second_factor
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError, PermissionDenied
+from balai.core.rows import db_value, select_rows
 
 SESSION_OFFICE_KEY = "balai_office"
 TOKEN_USE_STEP = datetime.timedelta(minutes=1)
@@ -86,14 +87,21 @@ class StaffToken(HttpBearer):
     """A bearer token issued after the second factor."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        record = (
-            ApiToken.objects.select_related("user")
-            .filter(digest=token_digest(token), revoked_at__isnull=True)
-            .first()
+        # Plain statements (every API call passes here); digest is unique.
+        found = select_rows(
+            ApiToken,
+            where="digest = %s AND revoked_at IS NULL",
+            params=[token_digest(token)],
         )
+        record = found[0] if found else None
         if record is None or record.expires_at <= timezone.now():
             return None
-        user = record.user
+        holders = select_rows(
+            User, where="id = %s", params=[db_value(User, "id", record.user_id)]
+        )
+        if not holders:
+            return None
+        user = record.user = holders[0]
         if not user.is_active or user.kind != AccountKind.STAFF:
             return None
         if (

@@ -14,6 +14,7 @@ from balai.accounts.models import (
 )
 from balai.core.actors import Actor
 from balai.core.errors import NotFound
+from balai.core.rows import db_value, select_rows
 from balai.regions.models import Office, OfficeKind
 
 
@@ -65,14 +66,22 @@ def actor_for(*, user: User, office_code: str | None = None) -> Actor:
             is_citizen=True,
             resident_id=user.resident_id,
         )
-    # This runs on every request: the office without its region, and whole
-    # rows (a receipt is signed under one of them, see Actor.postings).
+    # This runs on every request: plain statements (building the ORM's join
+    # cost more than running it), whole rows (a receipt is signed under one
+    # of them, see Actor.postings), the offices without their regions.
     day = today()
-    held = list(
-        active_postings(user=user, on=day).select_related(None).select_related("office")
+    when = db_value(Posting, "start_date", day)
+    held = select_rows(
+        Posting,
+        where="user_id = %s AND start_date <= %s "
+        "AND (end_date IS NULL OR end_date >= %s)",
+        params=[db_value(Posting, "user", user.pk), when, when],
+        order_by="start_date",
     )
+    offices = _offices_by_id({p.office_id for p in held})
     for posting in held:
         posting.user = user
+        posting.office = offices[posting.office_id]
     postings = [p for p in held if p.office.code == office_code] or held
     if not postings:
         roles = frozenset({"sysadmin"}) if user.is_superuser else frozenset()
@@ -100,6 +109,17 @@ def actor_for(*, user: User, office_code: str | None = None) -> Actor:
         postings=tuple(held),
         postings_on=day,
     )
+
+
+def _offices_by_id(ids: set) -> dict:
+    if not ids:
+        return {}
+    found = select_rows(
+        Office,
+        where=f"id IN ({', '.join(['%s'] * len(ids))})",
+        params=[db_value(Office, "id", pk) for pk in ids],
+    )
+    return {office.pk: office for office in found}
 
 
 def needs_second_factor(*, user: User) -> bool:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from balai.accounts.models import Role
 from balai.core.actors import Actor
 from balai.core.errors import NotFound, PermissionDenied
+from balai.core.rows import select_rows
 from balai.regions.models import Region, RegionLevel
 from balai.services import calendar as cal
 from balai.services import workflow
@@ -45,10 +46,15 @@ def catalogue(*, include_inactive: bool = False) -> QuerySet[Service]:
 
 
 def service_by_code(code: str, *, include_inactive: bool = False) -> Service:
-    service = catalogue(include_inactive=include_inactive).filter(code=code).first()
-    if service is None:
+    # A plain statement: every submission reads its service (code is unique).
+    found = select_rows(
+        Service,
+        where="code = %s" + ("" if include_inactive else " AND is_active"),
+        params=[code],
+    )
+    if not found:
         raise NotFound("Layanan tidak ditemukan.", code="service_not_found")
-    return service
+    return found[0]
 
 
 def service_history(*, actor: Actor, service: Service) -> QuerySet[ServiceVersion]:

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from balai.audit.models import AuditEntry
 from balai.core.models import ChangeRecord
-from balai.core.rows import SMALL_BATCH, insert_rows
+from balai.core.rows import SMALL_BATCH, db_value, insert_rows, select_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +89,21 @@ def test_unless_taken_writes_one_row_only_when_its_key_is_free():
     assert IdempotencyRecord.objects.filter(action="uji.klaim").count() == 1
     with pytest.raises(ValueError, match="one row"):
         insert_rows([claim(), claim()], unless_taken=("action", "actor", "key"))
+
+
+def test_select_rows_gives_instances_as_the_orm_reads_them_in_order():
+    records = [change(i, "uji-pilih") for i in (3, 1, 2)]
+    insert_rows(records)
+
+    found = select_rows(
+        ChangeRecord,
+        where="node = %s AND seq >= %s",
+        params=[db_value(ChangeRecord, "node", "uji-pilih"), 2],
+        order_by="seq DESC",
+    )
+
+    assert [r.seq for r in found] == [3, 2]
+    reference = ChangeRecord.objects.get(pk=found[0].pk)
+    assert model_to_dict(found[0]) == model_to_dict(reference)
+    assert found[0].created_at == AT.replace(microsecond=456789)
+    assert found[0].payload == {"n": 3, "nama": "Ñoman", "daftar": [1, None, "x"]}
