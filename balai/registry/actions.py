@@ -1933,6 +1933,7 @@ def register_residents_bulk(
         database, so the fold overlaps with PostgreSQL's work."""
         for fam, address, kk, people in prepared:
             family_id = new_id()
+            place = _address_values(address)
             fam_event = _BulkEvent(
                 id=new_id(),
                 kind=K.REGISTRATION,
@@ -1940,7 +1941,7 @@ def register_residents_bulk(
                 family_id=family_id,
                 seq=1,
                 occurred_on=fam.occurred_on or entered_on,
-                data={"set": {"kk_number": kk, **_address_values(address)}},
+                data={"set": {"kk_number": kk, **place}},
             )
             fam_state = apply_event(None, fam_event)
             route = (offices.mpp(fam_state.kecamatan_code).code, address.village)
@@ -1954,7 +1955,7 @@ def register_residents_bulk(
                             **_person_set(values),
                             "family_id": family_id,
                             "shdk": member.shdk,
-                            **_address_values(address),
+                            **place,
                         },
                     )
                 }

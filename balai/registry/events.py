@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -208,7 +209,10 @@ class FamilyState:
         return kecamatan_of(self.village_id)
 
 
+@functools.lru_cache(maxsize=4096)
 def kecamatan_of(region_code: str) -> str:
+    # Pure and asked several times for each resident of a bulk write (its
+    # state, its office, its KK's): a regency has a few hundred villages.
     return ".".join(region_code.split(".")[:3])
 
 

@@ -204,14 +204,20 @@ def name_key(name: str) -> str:
     text = _strip_degrees(_ascii_lower(name or ""))
     # An apostrophe joins (Ma'ruf -> maruf); other punctuation separates.
     text = text.replace("'", "").replace("`", "").replace("\u2019", "")
-    words = (_NON_LETTER.sub(" ", w.replace(".", "")) for w in text.split())
-    tokens = [_fold_token(t) for w in words for t in w.split()]
+    if _NON_LETTER.search(text) is None:
+        # Letters and spaces only (most names): each word is a token as it is.
+        tokens = [_fold_token(t) for t in text.split()]
+    else:
+        words = (_NON_LETTER.sub(" ", w.replace(".", "")) for w in text.split())
+        tokens = [_fold_token(t) for w in words for t in w.split()]
     tokens = [t for t in tokens if t]
     while len(tokens) > 1 and tokens[-1] in _TRAILING_KEYS:
         tokens.pop()
     while len(tokens) > 1 and tokens[0] in _PREFIX_KEYS:
         tokens.pop(0)
     # "M." before another word is Muhammad, not an initial to drop.
+    if "m" not in tokens:
+        return " ".join(tokens)
     return " ".join(
         _MUHAMMAD if t == "m" and i < len(tokens) - 1 else t
         for i, t in enumerate(tokens)
