@@ -196,6 +196,10 @@ def number16(cell: Any, *, label: str) -> str:
     6.40206123456E+15 and the last digit is lost)."""
     if cell is None or cell == "":
         return ""
+    if cell.__class__ is str and cell.isascii() and cell.isdigit():
+        # The common case, fast: text of digits only, which every step below
+        # leaves as it is (no space, mark, sign, decimal or exponent).
+        return "" if cell == "0" else cell
     if isinstance(cell, bool | datetime.date | datetime.time):
         raise CellProblem(
             _("%(label)s berisi nilai yang bukan angka.") % {"label": label},
@@ -1146,7 +1150,10 @@ class Mapper:
             for c in self.layout.columns
             if c.field in header.found
         ]
-        self._converters = [_remembering(c.convert) for c, _index in self.columns]
+        # (field, cell index, converter) per column, read once per row.
+        self._plan = [
+            (c.field, index, _remembering(c.convert)) for c, index in self.columns
+        ]
         self._places: dict[tuple[str, str], str | None] = {}
         self.kk_index = header.found.get("kk_number")
         if self.layout.village_given and not context.village:
@@ -1185,23 +1192,23 @@ class Mapper:
             row.blank = True
             return row
         values = row.values
-        for (column, index), convert in zip(
-            self.columns, self._converters, strict=True
-        ):
-            cell = cells[index] if index < len(cells) else None
+        context = self.context
+        count = len(cells)
+        for name, index, convert in self._plan:
+            cell = cells[index] if index < count else None
             try:
-                values[column.field] = convert(cell, self.context)
+                values[name] = convert(cell, context)
             except CellProblem as problem:
                 row.issues.append(
                     Issue(
-                        column=self.title(column.field),
+                        column=self.title(name),
                         code=problem.code,
                         message=problem.message,
                         severity=problem.severity,
                         value=shown(cell),
                     )
                 )
-                values[column.field] = problem.fallback
+                values[name] = problem.fallback
         self._place(row)
         if not values.get("kk_number") and not any(
             i.column == self.title("kk_number") for i in row.issues
