@@ -438,3 +438,42 @@ def test_any_sequence_of_actions_rebuilds_to_the_stored_state(
             assert heads.count() <= 1
             assert family.head_id == (heads.first().pk if heads.exists() else None)
         transaction.set_rollback(True)
+
+
+def test_a_state_made_at_once_is_the_state_init_makes():
+    """`events._state` fills a frozen state's fields at once (the fold's
+    speed); the object is the one the dataclass's __init__ makes: equal,
+    same hash and repr, still frozen; values that are not exactly its
+    fields are refused as __init__ refuses them."""
+    import dataclasses
+
+    from balai.registry import events
+
+    values = {
+        **events.RESIDENT_DEFAULTS,
+        "name": "Siti Aminah",
+        "sex": "P",
+        "birth_date": datetime.date(1990, 1, 31),
+        "religion": 1,
+        "village_id": "64.02.06.1001",
+        "flags": ("nik_periksa",),
+        "version": 3,
+    }
+    made = events._state(events.ResidentState, dict(values))
+    expected = events.ResidentState(**values)
+    assert made == expected
+    assert hash(made) == hash(expected)
+    assert repr(made) == repr(expected)
+    assert dataclasses.asdict(made) == dataclasses.asdict(expected)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.name = "Lain"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        events._state(events.ResidentState, {**values, "unknown": 1})
+    without = dict(values)
+    del without["version"]
+    with pytest.raises(TypeError):
+        events._state(events.ResidentState, without)
+    family = {**events.FAMILY_DEFAULTS, "village_id": "64.02.06.1001", "version": 1}
+    assert events._state(events.FamilyState, dict(family)) == events.FamilyState(
+        **family
+    )
