@@ -19,7 +19,7 @@ from django.db import IntegrityError, models, transaction
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError
 from balai.core.models import IdempotencyRecord
-from balai.core.rows import insert_rows
+from balai.core.rows import insert_rows, update_row
 from balai.core.serialize import json_value
 
 P = ParamSpec("P")
@@ -140,7 +140,7 @@ def _run_once(
                 if isinstance(result, models.Model):
                     record.result_model = result._meta.label_lower
                     record.result_id = str(result.pk)
-                    record.save(update_fields=["result_model", "result_id"])
+                    update_row(record, fields=["result_model", "result_id"])
                 return result
         except IntegrityError:
             if not IdempotencyRecord.objects.filter(**lookup).exists():

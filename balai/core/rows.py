@@ -76,6 +76,28 @@ def insert_rows(
     return len(objs)
 
 
+def update_row(obj: models.Model, *, fields: Sequence[str]) -> None:
+    """Write these fields of a saved instance in one plain UPDATE, as
+    ``save(update_fields=...)`` writes them (an ``auto_now`` field stamped
+    now; no signals: Balai connects none to these models)."""
+    meta = obj._meta
+    chosen = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in chosen)
+    params = [
+        f.get_db_prep_save(f.pre_save(obj, add=False), connection) for f in chosen
+    ]
+    params.append(meta.pk.get_db_prep_value(obj.pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {sets} "  # noqa: S608
+            f"WHERE {quote(meta.pk.column)} = %s",
+            params,
+        )
+        if cursor.rowcount != 1:
+            raise RuntimeError(f"{meta.label} {obj.pk} was not there to update")
+
+
 # Fields whose value of exactly this type is already what the database takes
 # (their get_db_prep_save gives it back unchanged).
 _PLAIN_TYPES: dict[type[Field], type] = {

@@ -29,7 +29,7 @@ from balai.core.actions import action
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError, Conflict, PermissionDenied
 from balai.core.nodes import REGENCY_NODE, node_serves, serving_node
-from balai.core.rows import insert_rows
+from balai.core.rows import insert_rows, update_row
 from balai.core.serialize import json_value
 from balai.documents import conf, keys, payload, render, storage, trust
 from balai.documents.models import (
@@ -485,7 +485,7 @@ def _issue(
     insert_rows(documents)
     changed = list(sequences.values())
     for sequence in changed:
-        sequence.save(update_fields=["last_serial", "updated_at"])
+        update_row(sequence, fields=["last_serial", "updated_at"])
     record_many(
         actor=actor,
         targets=[*changed, *documents],

@@ -6,7 +6,13 @@ from django.utils import timezone
 
 from balai.audit.models import AuditEntry
 from balai.core.models import ChangeRecord
-from balai.core.rows import SMALL_BATCH, db_value, insert_rows, select_rows
+from balai.core.rows import (
+    SMALL_BATCH,
+    db_value,
+    insert_rows,
+    select_rows,
+    update_row,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +113,38 @@ def test_select_rows_gives_instances_as_the_orm_reads_them_in_order():
     assert model_to_dict(found[0]) == model_to_dict(reference)
     assert found[0].created_at == AT.replace(microsecond=456789)
     assert found[0].payload == {"n": 3, "nama": "Ñoman", "daftar": [1, None, "x"]}
+
+
+def test_update_row_writes_the_fields_as_save_does_auto_now_included():
+    from balai.documents.models import DocumentSequence
+    from balai.regions.models import Office
+
+    office = Office.objects.first()
+    ours = DocumentSequence.objects.create(
+        office=office, owner_office=office, kind="sktm", year=2026
+    )
+    theirs = DocumentSequence.objects.create(
+        office=office, owner_office=office, kind="sku", year=2026
+    )
+    before = timezone.now()
+    ours.last_serial = theirs.last_serial = 41
+    ours.number_format = theirs.number_format = "tidak-ditulis"
+
+    update_row(ours, fields=["last_serial", "updated_at"])
+    theirs.save(update_fields=["last_serial", "updated_at"])
+
+    mine = DocumentSequence.objects.get(pk=ours.pk)
+    reference = DocumentSequence.objects.get(pk=theirs.pk)
+    assert mine.last_serial == reference.last_serial == 41
+    assert mine.number_format == reference.number_format != "tidak-ditulis"
+    assert mine.updated_at >= before
+    assert mine.updated_at == ours.updated_at
+
+
+def test_update_row_refuses_a_row_that_is_not_there():
+    record = ChangeRecord(node="uji-hilang", epoch=1, seq=1, model="x", object_id="1")
+    insert_rows([record])
+    ChangeRecord.objects.filter(pk=record.pk).delete()
+
+    with pytest.raises(RuntimeError):
+        update_row(record, fields=["op"])
