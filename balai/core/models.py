@@ -81,9 +81,10 @@ class ChangeRecord(models.Model):
         indexes = [
             models.Index(fields=["model", "object_id"]),
             # Regency rows written by the COPY path, not yet given a global
-            # sequence (balai.sync stamps them before serving a pull).
+            # sequence (balai.sync stamps them, the oldest first, before
+            # serving a pull).
             models.Index(
-                fields=["node"],
+                fields=["node", "seq"],
                 condition=models.Q(global_seq__isnull=True),
                 name="core_change_unstamped",
             ),

@@ -450,8 +450,8 @@ def _snapshot_dir() -> Path:
 
 def snapshot_start(node: SyncNode) -> dict[str, Any]:
     """Fix what a new node may hold and the cursor it starts pulling from."""
-    cursor = routing.head()
-    routing.stamp(cursor)
+    # Pulls go on from here: only as far as every change has its number.
+    cursor = routing.stamp(routing.head())
     ids = {
         label: routing.holdable_ids(node.name, label)
         for label in framework.synced_labels()

@@ -250,3 +250,33 @@ def test_records_by_reference_are_filled_with_one_query_per_model(imported, sync
     assert len(served) == len(rows) == 14
     # Per model: its rows, and the newest change of each record.
     assert len(queries) == 2 * 3
+
+
+def _as_copy_wrote_them(result):
+    """Take the import's records back to what the COPY path leaves: no
+    global sequence yet (SQLite's bulk path numbers them at once)."""
+    records = _imported_records(result)
+    records.update(global_seq=None)
+    return sorted(records.values_list("seq", flat=True))
+
+
+def test_records_are_stamped_a_bounded_batch_at_a_time_nothing_skipped(
+    imported, sync_node, monkeypatch
+):
+    seqs = _as_copy_wrote_them(imported)
+    everything, _cursor = _pull_all()  # one batch stamps them all
+    monkeypatch.setattr(routing, "STAMP_BATCH", 4)
+    _as_copy_wrote_them(imported)
+
+    page = routing.pull_page(NODE, 0, limit=5000)
+
+    # Only the four oldest got their number: the page stops before the rest.
+    assert page["head"] == seqs[3]
+    assert page["next_cursor"] == seqs[3]
+    assert page["more"] is True
+    assert all(c["global_seq"] <= seqs[3] for c in page["changes"])
+    assert ChangeRecord.objects.filter(global_seq__isnull=True).count() == 10
+    rest, _cursor = _pull_all(page["next_cursor"])
+    assert ChangeRecord.objects.filter(global_seq__isnull=True).count() == 0
+    served = [(c["model"], c["object_id"]) for c in page["changes"] + rest]
+    assert served == [(c["model"], c["object_id"]) for c in everything]
