@@ -60,6 +60,20 @@ def _pull_all(cursor=0, limit=5000):
             return changes, cursor
 
 
+def _registrar_moves(family, *, rt, make_staff, actor_of):
+    """Disdukcapil moves the KK within Tabang: newer changes of its records."""
+    from balai.registry.actions import Address, move_within
+
+    registrar = actor_of(make_staff(office="DISDUKCAPIL", role="registrar"))
+    move_within(
+        actor=registrar,
+        mode="family",
+        occurred_on=datetime.date.today(),
+        family=family,
+        address=Address(village=TABANG, rt=rt),
+    )
+
+
 def _current(change):
     return model_payload(MODELS[change["model"]].objects.get(pk=change["object_id"]))
 
@@ -123,7 +137,6 @@ def test_a_node_writes_an_imported_record_as_pulled(imported, signed_post, sync_
 def test_a_superseded_record_by_reference_is_not_served_the_newer_one_is(
     imported, sync_node, make_staff, actor_of
 ):
-    from balai.registry.actions import Address, move_within
 
     family = Family.objects.get(pk=imported.family_ids[0])
     moved = {str(family.pk)} | {
@@ -137,14 +150,7 @@ def test_a_superseded_record_by_reference_is_not_served_the_newer_one_is(
         if r.object_id in moved
     }
     assert len(stale) == 4  # the KK and its three members
-    registrar = actor_of(make_staff(office="DISDUKCAPIL", role="registrar"))
-    move_within(
-        actor=registrar,
-        mode="family",
-        occurred_on=datetime.date.today(),
-        family=family,
-        address=Address(village=TABANG, rt="009"),
-    )
+    _registrar_moves(family, rt="009", make_staff=make_staff, actor_of=actor_of)
     changes, _cursor = _pull_all()
     by_key: dict = {}
     for change in changes:
@@ -167,19 +173,11 @@ def test_a_superseded_record_by_reference_is_not_served_the_newer_one_is(
 def test_a_page_of_only_superseded_records_is_empty_and_the_cursor_moves_on(
     imported, sync_node, make_staff, actor_of
 ):
-    from balai.registry.actions import Address, move_within
 
     first = routing.pull_page(NODE, 0, limit=5000)  # stamps the import's records
     family = Family.objects.get(pk=imported.family_ids[0])
     record = ChangeRecord.objects.get(model="registry.family", object_id=str(family.pk))
-    registrar = actor_of(make_staff(office="DISDUKCAPIL", role="registrar"))
-    move_within(
-        actor=registrar,
-        mode="family",
-        occurred_on=datetime.date.today(),
-        family=family,
-        address=Address(village=TABANG, rt="009"),
-    )
+    _registrar_moves(family, rt="009", make_staff=make_staff, actor_of=actor_of)
     page = routing.pull_page(NODE, record.global_seq - 1, limit=1)
     assert page["changes"] == []
     assert page["next_cursor"] == record.global_seq
