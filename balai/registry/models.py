@@ -99,7 +99,9 @@ class Resident(OwnedModel):
     birth_place = models.CharField(
         _("tempat lahir"), max_length=100, blank=True, default=""
     )
-    birth_date = models.DateField(_("tanggal lahir"), db_index=True)
+    # Not indexed: no query looks residents up by birth date alone (the
+    # search's age filter narrows name candidates; migration 0007).
+    birth_date = models.DateField(_("tanggal lahir"))
     religion = models.PositiveSmallIntegerField(_("agama"), choices=Religion.choices)
     marital_status = models.PositiveSmallIntegerField(
         _("status perkawinan"),
@@ -194,10 +196,10 @@ class Resident(OwnedModel):
                 name="registry_one_head_per_family",
             ),
         ]
+        # No index on father_nik / mother_nik: nothing looks a resident up
+        # by a parent's NIK (migration 0007 dropped them).
         indexes = [
             models.Index(fields=["kecamatan_code", "village"]),
-            models.Index(fields=["father_nik"]),
-            models.Index(fields=["mother_nik"]),
         ]
 
     def __str__(self) -> str:

@@ -413,3 +413,45 @@ def test_rows_into_a_table_with_a_trigger_go_in_statements_of_many(
     assert [key for _pk, key in indexed] == [stored[i] for i in result.resident_ids]
     for obj in Resident.objects.filter(pk__in=result.resident_ids[35:]):
         assert _stored(Resident, obj.pk)["name_key"] == _literals([obj.name_key])[0]
+
+
+def _village_check_plan() -> str:
+    """The plan of the statement PostgreSQL's foreign-key check runs for a
+    row's village (as ``ri_triggers.c`` writes it), planned now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN SELECT 1 FROM ONLY regions_region x "
+            "WHERE code OPERATOR(pg_catalog.=) %s FOR KEY SHARE OF x",
+            ["64.02.06.1004"],
+        )
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_copied_rows_keys_are_checked_by_index(system_actor):
+    if not bulk.use_copy():
+        pytest.skip("PostgreSQL's foreign-key checks")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE regions_region")
+    # The villages fit in a few pages: planned as any statement, a key is
+    # looked for by reading the whole table.
+    assert "Seq Scan" in _village_check_plan()
+    with transaction.atomic():
+        families = list(population(6, villages=villages_from_regions()[:2], seed=5))
+        register_residents_bulk(actor=system_actor, families=families)
+        # What the rows' deferred checks are planned with at commit.
+        plan = _village_check_plan()
+        assert "Index Scan" in plan, plan
+        assert "Seq Scan" not in plan, plan
+
+
+def test_the_resident_table_keeps_only_the_indexes_queries_use():
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, "registry_resident")
+    indexed = {tuple(i["columns"]) for i in indexes.values() if i["index"]}
+    # Migration 0007: nothing looks residents up by these alone.
+    for column in ("birth_date", "father_nik", "mother_nik"):
+        assert (column,) not in indexed
+    # What the register's lookups and the name search need stays.
+    assert ("name_key",) in indexed
+    assert ("family_id",) in indexed
+    assert any(i["unique"] and i["columns"] == ["nik"] for i in indexes.values())
