@@ -455,3 +455,91 @@ def test_the_resident_table_keeps_only_the_indexes_queries_use():
     assert ("name_key",) in indexed
     assert ("family_id",) in indexed
     assert any(i["unique"] and i["columns"] == ["nik"] for i in indexes.values())
+
+
+def _column_texts(model, pk):
+    """Every stored column of the row as PostgreSQL's text of it."""
+    qn = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if f.column]
+    columns = ", ".join(f"{qn(f.column)}::text" for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {qn(model._meta.db_table)} "  # noqa: S608
+            f"WHERE {qn(model._meta.pk.column)} = %s",
+            [pk],
+        )
+        return dict(zip([f.attname for f in fields], cursor.fetchone(), strict=True))
+
+
+# Text that COPY's text format would have to escape, a non-ASCII name, and
+# JSON with escapes of its own.
+_AWKWARD = "Sit\\i\tNur\nhaliza\r\\N Çağrı Ñúñez 李"
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "text"])
+def test_the_copy_path_stores_what_bulk_create_stores(written, binary, monkeypatch):
+    if not bulk.use_copy():
+        pytest.skip("the COPY path")
+    if not binary:
+        monkeypatch.setattr(bulk, "_binary_types", lambda fields: None)
+    source = Resident.objects.get(pk=written.resident_ids[0])
+    fields = [f for f in Resident._meta.concrete_fields if f.column]
+    values = {f.attname: getattr(source, f.attname) for f in fields}
+    values.update(
+        name=_AWKWARD,
+        birth_place="",
+        nik=None,
+        shdk=None,
+        marriage_date=None,
+        flags=["nik_periksa", _AWKWARD, {"a\\b": None, "c": [1, 2.5, True]}],
+        created_at=datetime.datetime(
+            2026,
+            1,
+            2,
+            3,
+            4,
+            5,
+            678901,
+            tzinfo=datetime.timezone(-datetime.timedelta(hours=3, minutes=30)),
+        ),
+        birth_date=datetime.date(1, 1, 1),
+    )
+    copied = {**values, "id": uuid.uuid4()}
+    ormed = {**values, "id": uuid.uuid4()}
+    with transaction.atomic():
+        bulk.write_rows(Resident, iter([copied]), routes=[("x", "y")])
+        Resident.objects.bulk_create([Resident(**ormed)])
+        got, expected = (
+            _column_texts(Resident, copied["id"]),
+            _column_texts(Resident, ormed["id"]),
+        )
+        given = _column_texts(Resident, source.pk)["updated_at"]
+        transaction.set_rollback(True)
+    assert got.pop("id") != expected.pop("id")
+    # auto_now: bulk_create stamps its own time; COPY stores the one given.
+    expected.pop("updated_at")
+    assert got.pop("updated_at") == given
+    assert got == expected
+    assert got["name"] == _AWKWARD
+    assert got["nik"] is None
+    assert got["marriage_date"] is None
+    assert got["birth_place"] == ""
+    assert "\\\\b" in got["flags"]
+
+
+def test_a_copied_value_of_another_type_is_refused(written):
+    if not bulk.use_copy():
+        pytest.skip("the COPY path")
+    source = Resident.objects.get(pk=written.resident_ids[0])
+    row = {
+        f.attname: getattr(source, f.attname)
+        for f in Resident._meta.concrete_fields
+        if f.column
+    }
+    row.update(id=str(uuid.uuid4()), nik="6402011111111113", shdk=None)
+    with (
+        pytest.raises(Exception),  # noqa: B017, PT011 - psycopg's or the server's
+        transaction.atomic(),
+    ):
+        bulk.write_rows(Resident, iter([row]), routes=[("x", "y")])
+    assert not Resident.objects.filter(nik="6402011111111113").exists()
