@@ -1,7 +1,8 @@
 """Writing many rows fast, the same rows the ORM would write.
 
-On PostgreSQL the rows go in with ``COPY`` (psycopg's ``cursor.copy``); on
-other databases with ``bulk_create``. The change records that sync ships are
+On PostgreSQL the rows go in with ``COPY`` (psycopg's ``cursor.copy``, in
+binary format with each column's dumper chosen by its type: `_copy`); on
+other databases with ``executemany`` (below). The change records that sync ships are
 written beside them:
 
 - on the ORM path through `balai.core.changelog.log_changes`;
