@@ -195,6 +195,15 @@ def run(
 def prepare(env: dict[str, str]) -> None:
     run([BALAI, "migrate", "--noinput", "-v0"], env)
     run([BALAI, "load_regions", "-v0"], env)
+    url = env.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        import psycopg
+
+        # Statistics as a running regency has them. Without, the planner's
+        # choices (the foreign-key checks' among them) changed whenever
+        # autovacuum first analysed the new tables during the run.
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ANALYZE")
 
 
 def make_files(folder: Path, rows: int, opensid_rows: int, seed: int) -> dict:
