@@ -309,48 +309,27 @@ def _changes_from_rows(
     ]
     if by_reference():
         # The key is cast to the primary key's type and back, as the row's
-        # id::text below: the same text the ORM path stores (str(obj.pk)).
-        sql = f"""
-            INSERT INTO {qn(change)}
-                (node, epoch, seq, model, object_id, op, payload,
-                 office_code, region_code, created_at)
-            SELECT %s, %s, %s + o.n - 1, %s, o.id::text, %s, NULL,
-                   o.office, o.region, now()
-            FROM unnest(%s::{pk_type}[], %s::text[], %s::text[])
-                 WITH ORDINALITY AS o(id, office, region, n)
-            ORDER BY o.n
-        """  # noqa: S608 - names from the model, values as parameters
-        with connection.cursor() as cursor:
-            cursor.execute(
-                sql,
-                [
-                    settings.BALAI_NODE,
-                    epoch,
-                    first,
-                    model._meta.label_lower,
-                    ChangeOp.UPSERT.value,
-                    *keys,
-                ],
-            )
-            if cursor.rowcount != len(pks):
-                raise RuntimeError("change records do not match the rows written")
-        return
-    # Every concrete field under its attname, as model_payload has it.
-    selected = ", ".join(f"t.{qn(f.column)} AS {qn(f.attname)}" for f in fields)
-    table = model._meta.db_table
+        # id::text: the same text the ORM path stores (str(obj.pk)).
+        payload, joined = "NULL", ""
+    else:
+        # Every concrete field under its attname, as model_payload has it.
+        selected = ", ".join(f"t.{qn(f.column)} AS {qn(f.attname)}" for f in fields)
+        payload = "x.payload"
+        joined = f"""
+            CROSS JOIN LATERAL (
+                SELECT to_jsonb(s) AS payload FROM (
+                    SELECT {selected} FROM {qn(model._meta.db_table)} t
+                    WHERE t.{qn(pk.column)} = o.id
+                ) s
+            ) x"""  # noqa: S608 - names from the model
     sql = f"""
         INSERT INTO {qn(change)}
             (node, epoch, seq, model, object_id, op, payload,
              office_code, region_code, created_at)
-        SELECT %s, %s, %s + o.n - 1, %s, o.id::text, %s, x.payload,
+        SELECT %s, %s, %s + o.n - 1, %s, o.id::text, %s, {payload},
                o.office, o.region, now()
         FROM unnest(%s::{pk_type}[], %s::text[], %s::text[])
-             WITH ORDINALITY AS o(id, office, region, n)
-        CROSS JOIN LATERAL (
-            SELECT to_jsonb(s) AS payload FROM (
-                SELECT {selected} FROM {qn(table)} t WHERE t.{qn(pk.column)} = o.id
-            ) s
-        ) x
+             WITH ORDINALITY AS o(id, office, region, n){joined}
         ORDER BY o.n
     """  # noqa: S608 - names from the model, values as parameters
     with connection.cursor() as cursor:

@@ -668,7 +668,8 @@ def _against_register(households: list[Household], lines: list[Line], tally: Tal
         if household.kk in known_kks:
             message = _(
                 "Nomor KK %(kk)s sudah terdaftar di register; anggota baru KK yang "
-                "sudah ada dicatat lewat kelahiran atau kedatangan, bukan impor."
+                "sudah ada dicatat lewat kelahiran, kedatangan, atau rekonsiliasi "
+                "dengan data SIAK (ditinjau petugas), bukan impor."
             ) % {"kk": household.kk}
             code = "kk_in_register"
         elif not any(r.shdk == Shdk.KEPALA_KELUARGA for r in keep):

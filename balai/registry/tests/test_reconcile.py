@@ -19,6 +19,7 @@ from balai.registry.models import (
     Resident,
 )
 from balai.registry.models_digitisation import (
+    ImportIssue,
     ItemKind,
     ItemStatus,
     JobStatus,
@@ -148,7 +149,8 @@ def test_rejected_proposal_leaves_the_register(tmp_path, officer, registrar, reg
     assert Resident.objects.get(nik=HEAD).occupation == Occupation.BELUM_TIDAK_BEKERJA
 
 
-def test_person_only_in_siak_becomes_an_arrival(tmp_path, officer, register):
+def with_newcomer(register):
+    """The export again, with a new member of the registered KK."""
     rows = [list(r) for r in register]
     newcomer = list(rows[3])
     newcomer[COL["NIK"]] = "6402064506100006"
@@ -156,6 +158,24 @@ def test_person_only_in_siak_becomes_an_arrival(tmp_path, officer, register):
     newcomer[COL["Kelamin"]] = "Perempuan"
     newcomer[COL["Tanggal Lahir"]] = "05-06-2010"
     rows.append(newcomer)
+    return rows
+
+
+def test_an_import_refuses_a_new_member_of_a_registered_kk_and_says_where_it_goes(
+    tmp_path, officer, register
+):
+    summary = pipeline.run_import(
+        actor=officer, path=fresh_export(tmp_path, with_newcomer(register))
+    )
+
+    assert not Resident.objects.filter(nik="6402064506100006").exists()
+    assert summary.imported == 0
+    refused = ImportIssue.objects.get(job_id=summary.job_id, code="kk_in_register")
+    assert "rekonsiliasi" in refused.message
+
+
+def test_person_only_in_siak_becomes_an_arrival(tmp_path, officer, register):
+    rows = with_newcomer(register)
     run = reconcile.run_reconciliation(actor=officer, path=fresh_export(tmp_path, rows))
     item = run.items.get(kind=ItemKind.ONLY_SIAK)
     reconcile.accept_item(actor=officer, item=item)
