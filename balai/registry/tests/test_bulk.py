@@ -46,12 +46,12 @@ def written(system_actor):
     return result
 
 
-def _stored(model, pk):
-    """The row as SQLite holds it: each value as its SQL literal (``quote``),
-    which shows the storage class too (text, integer, real, NULL)."""
+def _columns_as(model, pk, shown: str) -> dict:
+    """Every stored column of the row, each through the SQL `shown`
+    (``{}`` for the column)."""
     qn = connection.ops.quote_name
     fields = [f for f in model._meta.concrete_fields if f.column]
-    columns = ", ".join(f"quote({qn(f.column)})" for f in fields)
+    columns = ", ".join(shown.format(qn(f.column)) for f in fields)
     pk_value = model._meta.pk.get_db_prep_value(pk, connection)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -60,6 +60,12 @@ def _stored(model, pk):
             [pk_value],
         )
         return dict(zip([f.attname for f in fields], cursor.fetchone(), strict=True))
+
+
+def _stored(model, pk):
+    """The row as SQLite holds it: each value as its SQL literal (``quote``),
+    which shows the storage class too (text, integer, real, NULL)."""
+    return _columns_as(model, pk, "quote({})")
 
 
 def _literals(values):
@@ -459,16 +465,7 @@ def test_the_resident_table_keeps_only_the_indexes_queries_use():
 
 def _column_texts(model, pk):
     """Every stored column of the row as PostgreSQL's text of it."""
-    qn = connection.ops.quote_name
-    fields = [f for f in model._meta.concrete_fields if f.column]
-    columns = ", ".join(f"{qn(f.column)}::text" for f in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns} FROM {qn(model._meta.db_table)} "  # noqa: S608
-            f"WHERE {qn(model._meta.pk.column)} = %s",
-            [pk],
-        )
-        return dict(zip([f.attname for f in fields], cursor.fetchone(), strict=True))
+    return _columns_as(model, pk, "{}::text")
 
 
 # Text that COPY's text format would have to escape, a non-ASCII name, and
