@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from balai.audit.chain import (
@@ -31,7 +31,7 @@ from balai.core.actions import current_action, deferred_writes
 from balai.core.actors import Actor
 from balai.core.changelog import change_of, write_changes
 from balai.core.models import ChangeOp
-from balai.core.rows import insert_rows
+from balai.core.rows import insert_rows, select_rows, update_row
 from balai.core.serialize import json_value
 
 P = ParamSpec("P")
@@ -151,31 +151,17 @@ def _write(groups: list[_Group]) -> None:
         entry.hash = hash_of(entry)
         head.seq, head.hash = entry.seq, entry.hash
     insert_rows(entries)
-    table = connection.ops.quote_name(ChainHead._meta.db_table)
-    with connection.cursor() as cursor:
-        for head in heads.values():
-            cursor.execute(
-                f"UPDATE {table} SET seq = %s, hash = %s WHERE chain = %s",  # noqa: S608
-                [head.seq, head.hash, head.chain],
-            )
+    for head in heads.values():
+        update_row(head, fields=["seq", "hash"])
     write_changes([c for g in groups for c in g.changes])
 
 
 def _locked_head(chain: str) -> ChainHead:
-    """The chain's head, locked to commit (made if missing).
-
-    Plain statements: every action passes here, and the ORM took longer to
-    build its queries than the database to run them."""
-    table = connection.ops.quote_name(ChainHead._meta.db_table)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT seq, hash FROM {table} WHERE chain = %s{lock}",  # noqa: S608
-            [chain],
-        )
-        row = cursor.fetchone()
-    if row is not None:
-        return ChainHead(chain=chain, seq=row[0], hash=row[1])
+    """The chain's head, locked to commit (made if missing); in a plain
+    statement, since every action passes here."""
+    found = select_rows(ChainHead, where="chain = %s", params=[chain], for_update=True)
+    if found:
+        return found[0]
     head, _ = ChainHead.objects.select_for_update().get_or_create(
         chain=chain, defaults={"seq": 0, "hash": GENESIS}
     )

@@ -144,20 +144,28 @@ def _plain_type(field: Field) -> Any:
 
 
 def select_rows(
-    model: type[M], *, where: str, params: Sequence[Any], order_by: str = ""
+    model: type[M],
+    *,
+    where: str,
+    params: Sequence[Any],
+    order_by: str = "",
+    for_update: bool = False,
 ) -> list[M]:
     """Return the rows of `model` matching `where` (SQL over its columns,
     `%s` for each of `params`, which the caller gives as the database takes
-    them: `db_value`), as instances, in `order_by` order.
+    them: `db_value`), as instances, in `order_by` order; with `for_update`
+    locked to the end of the transaction (where the database locks rows).
 
     For the few reads every request makes (the token, the actor's postings,
-    the catalogue entry): building the ORM's query took several times as
-    long as the database needed to answer it.
+    the catalogue entry, the audit chain's head): building the ORM's query
+    took several times as long as the database needed to answer it.
     """
     quote = connection.ops.quote_name
     sql = f"SELECT * FROM {quote(model._meta.db_table)} WHERE {where}"  # noqa: S608
     if order_by:
         sql += f" ORDER BY {order_by}"
+    if for_update and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
     return list(model._default_manager.raw(sql, params))
 
 

@@ -29,7 +29,7 @@ from balai.core.actions import action
 from balai.core.actors import Actor
 from balai.core.errors import BalaiError, Conflict, PermissionDenied
 from balai.core.nodes import REGENCY_NODE, node_serves, serving_node
-from balai.core.rows import insert_rows, update_row
+from balai.core.rows import db_value, insert_rows, select_rows, update_row
 from balai.core.serialize import json_value
 from balai.documents import conf, keys, payload, render, storage, trust
 from balai.documents.models import (
@@ -216,14 +216,14 @@ def current_signer(at: dt.datetime, *, fresh: bool = False) -> keys.NodeSigner:
 
 def _revoked_in_database(key_id: str, at: dt.datetime) -> bool:
     # A plain statement: every receipt passes here, and building the ORM's
-    # query cost more than running it.
-    table = connection.ops.quote_name(KeyRevocation._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {table} WHERE key_id = %s AND revoked_at <= %s LIMIT 1",  # noqa: S608
-            [key_id, connection.ops.adapt_datetimefield_value(at)],
+    # query cost more than running it (key_id is unique).
+    return bool(
+        select_rows(
+            KeyRevocation,
+            where="key_id = %s AND revoked_at <= %s",
+            params=[key_id, db_value(KeyRevocation, "revoked_at", at)],
         )
-        return cursor.fetchone() is not None
+    )
 
 
 @dataclass(frozen=True)

@@ -307,9 +307,9 @@ def _changes_from_rows(
         _array_text(route[0] for route in routes),
         _array_text(route[1] for route in routes),
     ]
+    # Each key is cast to the primary key's type and back (o.id::text): the
+    # same text the ORM path stores (str(obj.pk)).
     if by_reference():
-        # The key is cast to the primary key's type and back, as the row's
-        # id::text: the same text the ORM path stores (str(obj.pk)).
         payload, joined = "NULL", ""
     else:
         # Every concrete field under its attname, as model_payload has it.

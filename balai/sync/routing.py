@@ -120,22 +120,21 @@ def head() -> int:
 STAMP_BATCH = 100_000
 
 
-def stamp(upto: int, *, limit: int | None = None) -> int:
+def stamp(upto: int) -> int:
     """Give the regency's rows written by the COPY path (seq ≤ `upto`) their
-    global sequence, the oldest first, at most `limit` of them (`STAMP_BATCH`);
-    return the newest sequence up to which every change has its number
-    (`upto` once none is left). Nothing may be served beyond it: a record
-    numbered later with a smaller number would be skipped."""
-    limit = limit or STAMP_BATCH
+    global sequence, the oldest first, at most `STAMP_BATCH` of them; return
+    the newest sequence up to which every change has its number (`upto`
+    once none is left). Nothing may be served beyond it: a record numbered
+    later with a smaller number would be skipped."""
     pending = ChangeRecord.objects.filter(
         node=REGENCY_NODE, global_seq__isnull=True, seq__lte=upto
     )
-    bound = upto
-    last_of_batch = pending.order_by("seq").values_list("seq", flat=True)[
-        limit - 1 : limit
-    ]
-    if last_of_batch:
-        bound = min(upto, last_of_batch[0])
+    last_of_batch = list(
+        pending.order_by("seq").values_list("seq", flat=True)[
+            STAMP_BATCH - 1 : STAMP_BATCH
+        ]
+    )
+    bound = last_of_batch[0] if last_of_batch else upto
     pending.filter(seq__lte=bound).update(global_seq=F("seq"))
     return bound
 

@@ -148,3 +148,28 @@ def test_update_row_refuses_a_row_that_is_not_there():
 
     with pytest.raises(RuntimeError):
         update_row(record, fields=["op"])
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not __import__("os").environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="needs PostgreSQL (DATABASE_URL)",
+)
+def test_select_rows_for_update_holds_the_rows_lock_to_the_transactions_end():
+    import psycopg
+    from django.db import connection, transaction
+
+    from balai.regions.models import Office
+
+    code = Office.objects.values_list("code", flat=True).first()  # committed
+    found = select_rows(Office, where="code = %s", params=[code], for_update=True)
+    assert [o.code for o in found] == [code]
+    assert transaction.get_connection().in_atomic_block
+    settings = connection.get_connection_params()
+    with (
+        psycopg.connect(**settings, autocommit=True) as other,
+        pytest.raises(psycopg.errors.LockNotAvailable),
+    ):
+        other.execute(
+            "SELECT 1 FROM regions_office WHERE code = %s FOR UPDATE NOWAIT", [code]
+        )
