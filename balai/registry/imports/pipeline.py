@@ -56,7 +56,7 @@ from balai.registry.actions import (
     Member,
     Person,
     Problems,
-    clean_person,
+    clean_person_values,
     register_residents_bulk,
 )
 from balai.registry.bulk import matching
@@ -463,8 +463,8 @@ class Producer:
         empties that field (noted) and the person is checked again."""
         for _attempt in range(3):
             problems = Problems()
-            cleaned, flags = clean_person(
-                Person(**person), problems, where="", today_=self.today
+            cleaned, flags = clean_person_values(
+                person, problems, where="", today_=self.today
             )
             if not problems:
                 return cleaned, flags, []

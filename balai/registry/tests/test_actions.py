@@ -822,3 +822,34 @@ def test_idempotent_birth(couple, counter):
     )
     assert first.pk == again.pk
     assert Resident.objects.filter(name="Aji Raffi").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "refused"),
+    [
+        ({}, []),
+        ({"name": "  Siti Aminah  ", "father_nik": "6402061234"}, ["father_nik"]),
+        ({"name": "", "birth_date": "31-02-1990", "sex": "X"}, ["name"]),
+        ({"nik": "6402064107900001", "sex": "P"}, []),
+        ({"marriage_date": "1980-01-01"}, ["tanggal perkawinan"]),
+        ({"phone": "08-12", "divorce_date": datetime.date(2999, 1, 1)}, ["phone"]),
+    ],
+)
+def test_clean_person_values_agrees_with_clean_person(changes, refused):
+    person = A.Person(
+        name="Budi Santoso",
+        sex="L",
+        birth_date=datetime.date(1990, 7, 1),
+        religion=Religion.ISLAM,
+        nik="6402060107900001",
+    )
+    person = A.Person(**{**person.__dict__, **changes})
+    day = datetime.date(2026, 11, 28)
+    by_person, by_values = A.Problems(), A.Problems()
+    expected = A.clean_person(person, by_person, where="x", today_=day)
+    got = A.clean_person_values(dict(person.__dict__), by_values, where="x", today_=day)
+    assert got == expected
+    assert by_values.items == by_person.items
+    # The cases do what they are meant to: some clean, some with problems.
+    assert {p["field"] for p in by_person.items} >= set(refused)
+    assert bool(by_person.items) == bool(refused)
