@@ -2069,9 +2069,10 @@ def bulk_digest(*id_lists: Sequence[uuid.UUID]) -> str:
 
     digest = hashlib.sha256()
     for ids in id_lists:
-        for value in sorted(str(i) for i in ids):
-            digest.update(value.encode())
-            digest.update(b"\n")
+        # One update per list: two per id were a second's work per million.
+        values = sorted(map(str, ids))
+        if values:
+            digest.update(("\n".join(values) + "\n").encode())
         digest.update(b"--\n")
     return digest.hexdigest()
 

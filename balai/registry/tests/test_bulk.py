@@ -31,7 +31,7 @@ from balai.registry.actions import (
     clean_person,
     register_residents_bulk,
 )
-from balai.registry.models import Family, LifeEvent, Resident
+from balai.registry.models import Family, Flag, LifeEvent, Resident
 from balai.registry.reference import Shdk
 from balai.registry.synthetic import population, villages_from_regions
 
@@ -488,7 +488,14 @@ def test_the_copy_path_stores_what_bulk_create_stores(written, binary, monkeypat
         nik=None,
         shdk=None,
         marriage_date=None,
-        flags=["nik_periksa", _AWKWARD, {"a\\b": None, "c": [1, 2.5, True]}],
+        # Choices members too: their value, as json.dumps writes them.
+        flags=[
+            "nik_periksa",
+            _AWKWARD,
+            {"a\\b": None, "c": [1, 2.5, True]},
+            Shdk.ANAK,
+            Flag.AWAITING_NIK,
+        ],
         created_at=datetime.datetime(
             2026,
             1,
