@@ -90,14 +90,16 @@ _CHUNK = 5000
 # the register's NIK rule refuses it); a problem in any other field empties
 # that field and the row is imported with a note.
 CRITICAL = frozenset({"name", "sex", "birth_date", "religion", "nik"})
+# Plain values, not the Choices members: each row carries them to the writer
+# process, and a member is unpickled through its class's constructor.
 DEFAULTS: dict[str, Any] = {
     "birth_place": "",
-    "marital_status": MaritalStatus.BELUM_KAWIN,
-    "education": Education.TIDAK_BELUM_SEKOLAH,
-    "occupation": Occupation.BELUM_TIDAK_BEKERJA,
-    "blood_type": BloodType.TIDAK_TAHU,
-    "citizenship": Citizenship.WNI,
-    "disability": Disability.TIDAK_CACAT,
+    "marital_status": MaritalStatus.BELUM_KAWIN.value,
+    "education": Education.TIDAK_BELUM_SEKOLAH.value,
+    "occupation": Occupation.BELUM_TIDAK_BEKERJA.value,
+    "blood_type": BloodType.TIDAK_TAHU.value,
+    "citizenship": Citizenship.WNI.value,
+    "disability": Disability.TIDAK_CACAT.value,
     "father_name": "",
     "father_nik": "",
     "mother_name": "",

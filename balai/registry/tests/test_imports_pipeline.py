@@ -4,6 +4,7 @@ reruns, an interrupted import resumed, scope and roles."""
 
 import csv
 import datetime
+import enum
 import io
 
 import pytest
@@ -431,6 +432,17 @@ def test_the_reader_process_hands_over_the_batches_the_producer_makes(
 
     direct = list(producer().batches())
     assert len(direct) > 4
+    # Plain values only (the defaults too): a Choices member handed over is
+    # unpickled through its class's constructor, a cost per row.
+    values = [
+        v
+        for b in direct
+        for h in b.households
+        for r in h.rows
+        for v in r.values.values()
+    ]
+    assert values
+    assert not any(isinstance(v, enum.Enum) for v in values)
     assert list(pipeline._forked(producer())) == direct
     # A file of more than four batches is read in the process, else in a thread.
     forked = []
