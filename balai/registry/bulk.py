@@ -312,7 +312,8 @@ def _changes_from_rows(
     change = ChangeRecord._meta.db_table
     pk_type = "uuid" if isinstance(pk, models.UUIDField) else "bigint"
     keys = [
-        _array_text(map(_key_text, pks)),
+        # Hex digits or an integer's: never quoted, nothing to check.
+        "{" + ",".join(map(_key_text, pks)) + "}",
         _array_text(route[0] for route in routes),
         _array_text(route[1] for route in routes),
     ]
