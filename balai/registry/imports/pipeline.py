@@ -261,16 +261,43 @@ def scan(
     layout: str = "auto",
     context: Context,
     max_bytes: int | None,
+    fast: bool = True,
 ) -> tuple[Scan, Mapper]:
     """The first pass: refuse what cannot be imported at all, before anything
-    is written (size, kind, encoding, header, layout, village)."""
+    is written (size, kind, encoding, header, layout, village).
+
+    The SHA-256 is computed meanwhile in a thread. The data rows of a
+    UTF-8/Windows-1252 csv file are counted by `readers.csv_runs`, which
+    reads the KK column alone; where it is not sure (or `fast` is False)
+    the rows after the header are read whole by `read_rows`, the reference:
+    the same result either way."""
     path = Path(path)
     size = readers.check_size(path, max_bytes)
     kind = readers.detect_kind(path)
-    info = readers.SourceInfo(kind=kind, size=size)
-    rows = readers.read_rows(path, kind, info)
-    header = layouts.detect_header(rows, layout)
-    mapper = Mapper(header, context)
+    digest = readers.Digest(path)
+    try:
+        info = readers.SourceInfo(kind=kind, size=size)
+        rows = readers.read_rows(path, kind, info)
+        header = layouts.detect_header(rows, layout)
+        mapper = Mapper(header, context)
+        counted = _kk_lines_fast(path, info, header, mapper) if fast else None
+        count, last_line = counted or _kk_lines(rows, mapper)
+        if count == 0:
+            raise BalaiError(
+                _("Berkas hanya berisi baris judul kolom; tidak ada data penduduk."),
+                code="file_no_rows",
+            )
+        sha = digest.result()
+    finally:
+        digest.cancel()
+    return (
+        Scan(path, kind, size, sha, header, info, count, last_line),
+        mapper,
+    )
+
+
+def _kk_lines(rows: Iterator[readers.Row], mapper: Mapper) -> tuple[int, dict]:
+    """The number of data rows and the last line of each KK, from every row."""
     last_line: dict[str, int] = {}
     count = 0
     for line, cells in rows:
@@ -280,16 +307,43 @@ def scan(
         key = mapper.kk_key(cells)
         if key is not None:
             last_line[key] = line
-    if count == 0:
-        raise BalaiError(
-            _("Berkas hanya berisi baris judul kolom; tidak ada data penduduk."),
-            code="file_no_rows",
-        )
-    sha = readers.sha256_of(path)
-    return (
-        Scan(path, kind, size, sha, header, info, count, last_line),
-        mapper,
+    return count, last_line
+
+
+def _kk_lines_fast(
+    path: Path, info: readers.SourceInfo, header: layouts.Header, mapper: Mapper
+) -> tuple[int, dict] | None:
+    """`_kk_lines` of a csv file from its KK column alone; None where
+    `readers.csv_runs` is not sure (`info` is then as it was)."""
+    if info.kind != readers.CSV or info.encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    index = mapper.kk_index
+    fallback_lines = list(info.fallback_lines)
+    last_line: dict[str, int] = {}
+    count = 0
+    runs = readers.csv_runs(
+        path, info, after_line=header.line, column=0 if index is None else index
     )
+    try:
+        for line, cell, records in runs:
+            count += records
+            key = None if index is None else _kk_of(cell)
+            if key is not None:
+                last_line[key] = line
+    except readers.Uncertain:
+        info.fallback_lines[:] = fallback_lines
+        return None
+    return count, last_line
+
+
+def _kk_of(cell: str | None) -> str | None:
+    """`Mapper.kk_key` of a csv row whose KK cell is `cell`."""
+    if cell is None:
+        return None
+    try:
+        return layouts.number16(cell, label="KK") or None
+    except layouts.CellProblem:
+        return None
 
 
 # --- Checking rows and KKs (no database) --------------------------------------

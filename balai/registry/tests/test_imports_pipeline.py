@@ -2,6 +2,7 @@
 events, change log and audit), what it refuses, duplicates, dry runs,
 reruns, an interrupted import resumed, scope and roles."""
 
+import codecs
 import csv
 import datetime
 import enum
@@ -13,7 +14,7 @@ from django.core.management import call_command
 from balai.audit.models import AuditEntry
 from balai.core.errors import BalaiError, PermissionDenied
 from balai.core.models import ChangeRecord
-from balai.registry.imports import pipeline
+from balai.registry.imports import pipeline, readers
 from balai.registry.imports.samples import SIAK_HEADER
 from balai.registry.models import EventKind, Family, Flag, LifeEvent, Resident
 from balai.registry.models_digitisation import (
@@ -461,3 +462,139 @@ def test_the_reader_process_hands_over_the_batches_the_producer_makes(
         small.batch_size = 1000
         list(pipeline._reader(small))
         assert len(forked) == 1
+
+
+@pytest.fixture
+def fast_pass(monkeypatch):
+    """What became of each fast pass of the scan: "done" or "uncertain"."""
+    outcomes = []
+    real = readers.csv_runs
+
+    def spied(*args, **kwargs):
+        try:
+            yield from real(*args, **kwargs)
+        except readers.Uncertain:
+            outcomes.append("uncertain")
+            raise
+        outcomes.append("done")
+
+    monkeypatch.setattr(readers, "csv_runs", spied)
+    return outcomes
+
+
+def _siak_bytes(table, *, delimiter=",", end="\r\n", order=None):
+    order = order or list(range(len(SIAK_HEADER)))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=end)
+    for row in table:
+        writer.writerow([row[i] for i in order])
+    return out.getvalue().encode()
+
+
+def _variants():
+    families = synthetic_families(40, villages=(TIMBAU, TABANG), seed=9)
+    table = siak_table(families)
+    kk, address, name = COL["Nomor KK"], COL["Alamat"], COL["Nama Penduduk"]
+    plain = _siak_bytes(table)
+    quoted = [list(r) for r in table]
+    quoted[3][address] = "Jl. Pesut, No. 1"
+    quoted[4][name] = 'BUDI "KECIL"'
+    multiline = [list(r) for r in table]
+    multiline[5][address] = "Jl. Pesut\nNo. 1"
+    odd_kk = [list(r) for r in table]
+    odd_kk[2][kk] = " " + odd_kk[2][kk]
+    odd_kk[6][kk] = "'" + odd_kk[6][kk]
+    odd_kk[7][kk] = "6.40206E+15"
+    odd_kk[8][kk] = ""
+    lines = plain.split(b"\r\n")
+    kk_third = [2, 1, 0, *range(3, len(SIAK_HEADER))]
+    third = _siak_bytes(table, order=kk_third, end="\n").split(b"\n")
+    cp1252 = [list(r) for r in table]
+    cp1252[2][name] = "ANDR\u00c9 RUSDI"
+    cp1252_line = _siak_bytes(cp1252).split(b"\r\n")[2].decode().encode("cp1252")
+    stray = plain.replace(b",Hidup,", b',Hi"dup,', 3)
+    carriage = plain.replace(b",Hidup,", b",Hi\rdup,", 1)
+    assert stray != plain
+    assert carriage != plain
+    return {
+        "crlf": (plain, "done"),
+        "lf": (plain.replace(b"\r\n", b"\n"), "done"),
+        "no last line end": (plain.rstrip(b"\r\n"), "done"),
+        "bom": (codecs.BOM_UTF8 + plain, "done"),
+        "semicolon": (_siak_bytes(table, delimiter=";"), "done"),
+        "tab": (_siak_bytes(table, delimiter="\t"), "done"),
+        "quoted delimiter and quotes": (_siak_bytes(quoted), "done"),
+        "stray quote mid-field": (stray, "done"),
+        "blank lines": (
+            b"\r\n".join(
+                [*lines[:3], b"", b",,,,", b" , \t,", *lines[3:6], b"\t", *lines[6:]]
+            ),
+            "done",
+        ),
+        "kk cells to clean": (_siak_bytes(odd_kk), "done"),
+        "windows-1252 line": (
+            b"\r\n".join([*lines[:2], cp1252_line, *lines[3:]]),
+            "done",
+        ),
+        "kk third, short rows": (
+            b"\n".join([*third[:4], b"x", b"x,y", b"x,y,", *third[4:]]),
+            "done",
+        ),
+        "a record over two lines": (_siak_bytes(multiline), "uncertain"),
+        "windows-1252, then a record over two lines": (
+            b"\r\n".join([*lines[:2], cp1252_line, *lines[3:5]])
+            + b"\r\n"
+            + _siak_bytes(multiline[5:]),
+            "uncertain",
+        ),
+        "a carriage return mid-line": (
+            plain.replace(b",Hidup,", b",Hi\rdup,", 1),
+            None,
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "crlf",
+        "lf",
+        "no last line end",
+        "bom",
+        "semicolon",
+        "tab",
+        "quoted delimiter and quotes",
+        "stray quote mid-field",
+        "blank lines",
+        "kk cells to clean",
+        "windows-1252 line",
+        "kk third, short rows",
+        "a record over two lines",
+        "windows-1252, then a record over two lines",
+        "a carriage return mid-line",
+    ],
+)
+def test_the_fast_scan_finds_what_every_row_read_finds(tmp_path, variant, fast_pass):
+    content, outcome = _variants()[variant]
+    path = tmp_path / "a.csv"
+    path.write_bytes(content)
+    context = pipeline.build_context()
+
+    def scanned(fast):
+        try:
+            return pipeline.scan(path, context=context, max_bytes=None, fast=fast)[0]
+        except BalaiError as error:
+            return error.code
+
+    slow = scanned(fast=False)
+    assert fast_pass == []
+    fast = scanned(fast=True)
+    assert fast == slow
+    assert fast_pass == ([outcome] if outcome else ["uncertain"])
+    if outcome is None:
+        assert slow == "csv_invalid"
+    else:
+        assert slow.rows > 30
+        assert len(slow.last_line) > 5
+        assert slow.sha256 == readers.sha256_of(path)
+        assert slow.info.fallback_lines == ([3] if "windows-1252" in variant else [])

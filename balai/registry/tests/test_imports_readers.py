@@ -157,3 +157,128 @@ def test_size_limit(tmp_path):
         readers.check_size(path, 1999)
     assert caught.value.code == "file_too_large"
     assert "terlalu besar" in caught.value.message
+
+
+# --- csv_runs: the KK column read fast, exactly as read_rows reads it ------------
+
+
+def runs_read_rows(path, column):
+    """The runs `csv_runs` must give, made from every row `read_rows` reads
+    (the header on line 1)."""
+    info = readers.SourceInfo(readers.CSV, path.stat().st_size)
+    rows = readers.read_rows(path, readers.CSV, info)
+    next(rows)
+    runs = []
+    for line, cells in rows:
+        if not any(cell.strip() for cell in cells):
+            continue
+        cell = cells[column] if len(cells) > column else None
+        if runs and runs[-1][1] == cell:
+            runs[-1] = (line, cell, runs[-1][2] + 1)
+        else:
+            runs.append((line, cell, 1))
+    return runs, info
+
+
+def runs_fast(path, column):
+    info = readers.SourceInfo(readers.CSV, path.stat().st_size)
+    next(readers.read_rows(path, readers.CSV, info))  # the header, as the scan does
+    return list(readers.csv_runs(path, info, after_line=1, column=column)), info
+
+
+PLAIN = "nomor_kk,nik,nama\n1,11,A\n1,12,B\n2,21,C\n1,13,D\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "column"),
+    [
+        (PLAIN.encode(), 0),
+        (PLAIN.encode(), 2),
+        (PLAIN.replace("\n", "\r\n").encode(), 2),
+        (PLAIN.rstrip("\n").encode(), 0),
+        (PLAIN.rstrip("\n").encode() + b"\r", 0),
+        (codecs.BOM_UTF8 + PLAIN.encode(), 0),
+        (PLAIN.replace(",", ";").encode(), 1),
+        (PLAIN.replace(",", "\t").encode() + b"\t\t\n \t \n", 1),
+        # Quotes: the delimiter inside, a doubled quote, a stray one mid-field.
+        (b'a,b,c\n"1,5",x,y\n"1,5","x ""y""",z\n7,ab"c,d"\n', 0),
+        (b'a,b,c\n1,"x,y"\r\n2,"p"q,r\r\n', 1),
+        # Blank lines, lines of delimiters and white space: no record.
+        (b"a,b,c\n\n1,2\n,,\n , \t,\n\r\n\xc2\xa0,\n2,3\n", 0),
+        # White space in the read column of a record that is not blank.
+        (b"a,b,c\n ,x\n\t,y\n,z\n", 0),
+        # Records too short for the column, and one cut at it.
+        (b"a,b,c\n1\n2,x\n3,y,z\n4,y\n", 2),
+        (b"a,b,c\n1,x,\n2,x\r\n3,y,z\r\n", 2),
+        # UTF-8 and Windows-1252 lines in one file.
+        ("a,b\n1,Andr\u00e9\n".encode() + "2,Jos\u00e9\n3,x\n".encode("cp1252"), 1),
+        ("a,b\n".encode("cp1252") + "\u00c9,1\n\u00c9,2\n".encode("cp1252"), 0),
+        (b"a,b\n\x81,x\n\x81,y\n", 0),  # not even Windows-1252: Latin-1
+        ("\u00c9tat,b\n\u00c9,1\n".encode("cp1252") + "\u00c9,2\n".encode(), 0),
+    ],
+)
+def test_csv_runs_read_what_read_rows_reads(tmp_path, content, column):
+    path = tmp_path / "a.csv"
+    path.write_bytes(content)
+    expected, slow_info = runs_read_rows(path, column)
+    got, info = runs_fast(path, column)
+    assert got == expected
+    assert info == slow_info
+
+
+def test_csv_runs_of_a_large_file_across_blocks(tmp_path):
+    lines = ["nomor_kk,nik,nama,alamat"]
+    for n in range(60_000):
+        kk = f"64020601012{n // 3:05d}"
+        address = '"Jl. Pesut, No. 1"' if n % 997 == 0 else "Jl. Pesut"
+        name = "Jos\u00e9" if n % 1500 == 0 else "Budi"
+        lines.append(f"{kk},{n},{name},{address}")
+        if n % 5000 == 0:
+            lines.append(",,,")
+    data = "\r\n".join(lines).encode()
+    # One Windows-1252 line in the middle of a block of UTF-8 lines.
+    data = data.replace(",3000,Jos\u00e9".encode(), ",3000,Jos\u00e9".encode("cp1252"))
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    assert path.stat().st_size > 2 * (1 << 20)  # three blocks
+    expected, slow_info = runs_read_rows(path, 0)
+    got, info = runs_fast(path, 0)
+    assert got == expected
+    assert len(got) == 20_000
+    assert info == slow_info
+    assert info.fallback_lines == [3003]  # after the header and one blank line
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'a,b\n1,"Jl. Pesut\nNo. 1"\n2,x\n',  # a record over two lines
+        b'a,b\n1,x\n2,"not closed\n',
+        b'a,b\n1,"x""\n2"\n',  # a doubled quote does not close the field
+        b'a,b\n1,x"y,"z\n"\n',  # a quote opening a field, not one inside
+        b'a,"b\nc"\n1,2\n',  # the header over two lines
+        b"a,b\n1,x\ry\n",  # csv refuses it outside quotes
+        b'a,b\n1,"x\ry"\n',  # and keeps it inside
+        b"a,b\n1,x\r\r\n",
+        b"a,b\n1,x\x00y\n",
+        b"a,b\n1," + b"x" * 1_000_001 + b"\n",  # over the csv field limit
+        "a,b\n1,x\n".encode("utf-16"),
+    ],
+)
+def test_csv_runs_give_up_where_unsure(tmp_path, content):
+    path = tmp_path / "a.csv"
+    path.write_bytes(content)
+    info = readers.SourceInfo(readers.CSV, len(content), delimiter=",")
+    with pytest.raises(readers.Uncertain):
+        list(readers.csv_runs(path, info, after_line=1, column=0))
+
+
+def test_digest_is_the_files_sha256(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"nama\n" * 700_000)
+    assert readers.Digest(path).result() == readers.sha256_of(path)
+    cancelled = readers.Digest(path)
+    cancelled.cancel()
+    missing = readers.Digest(tmp_path / "hilang.csv")
+    with pytest.raises(FileNotFoundError):
+        missing.result()
