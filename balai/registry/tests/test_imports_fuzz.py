@@ -17,6 +17,7 @@ from balai.registry.imports import layouts, pipeline, readers
 from balai.registry.imports.layouts import CellProblem, number16, parse_date
 from balai.registry.imports.samples import BALAI_TEMPLATE_HEADER as BALAI_HEADER
 from balai.registry.imports.samples import OPENSID_HEADER, SIAK_HEADER
+from balai.registry.tests.test_imports_readers import runs_fast, runs_read_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -203,29 +204,8 @@ def test_csv_runs_read_what_read_rows_reads(
         path = Path(folder) / "a.csv"
         path.write_bytes(data)
 
-        def slow():
-            info = readers.SourceInfo(readers.CSV, len(data))
-            rows_ = readers.read_rows(path, readers.CSV, info)
-            next(rows_)
-            runs = []
-            for line, cells_ in rows_:
-                if pipeline._blank(cells_):
-                    continue
-                cell = cells_[column] if len(cells_) > column else None
-                if runs and runs[-1][1] == cell:
-                    runs[-1] = (line, cell, runs[-1][2] + 1)
-                else:
-                    runs.append((line, cell, 1))
-            return runs, info
-
-        def fast():
-            info = readers.SourceInfo(readers.CSV, len(data))
-            next(readers.read_rows(path, readers.CSV, info))
-            runs = readers.csv_runs(path, info, after_line=1, column=column)
-            return list(runs), info
-
-        expected = _runs_or_error(slow)
-        got = _runs_or_error(fast)
+        expected = _runs_or_error(lambda: runs_read_rows(path, column))
+        got = _runs_or_error(lambda: runs_fast(path, column))
     if got != "uncertain":
         assert got == expected
     # Cells of no quote, line end or NUL leave the fast pass sure (the csv
