@@ -1179,13 +1179,24 @@ def cancel_appointment_for_office(
     text = clean_cancel_reason(reason)
     if current.status == AppointmentStatus.CANCELLED:
         return current
-    to = workflow.next_appointment_status(
+    notified = _cancel_for_office(actor, current, text)
+    record(
+        actor=actor,
+        target=current,
+        details={"code": current.code, "reason": text, "messages": notified},
+    )
+    return current
+
+
+def _cancel_for_office(actor: Actor, current: Appointment, reason: str) -> int:
+    """Cancel one locked booking for the office (the table decides) and tell
+    the citizen; return the messages queued. Not audited: the caller is."""
+    current.status = workflow.next_appointment_status(
         AppointmentStep.OFFICE_CANCEL, current.status, code=current.code
     )
-    current.status = to
     current.cancelled_at = timezone.now()
     current.cancelled_by = actor.username[:150]
-    current.cancel_reason = text
+    current.cancel_reason = reason
     current.save(
         update_fields=[
             "status",
@@ -1196,27 +1207,78 @@ def cancel_appointment_for_office(
         ]
     )
     user = _citizen_account(current.citizen_id)
-    notified = 0
-    if user is not None:
-        notified = _message_citizen(
-            actor,
-            user,
-            OFFICE_CANCEL_TEMPLATE,
-            {
-                "kode": current.code,
-                "kantor": current.office.name,
-                "waktu": slots.fmt_when(current.starts_at),
-                "alasan": text,
-            },
-        )
-    else:
+    if user is None:
         log.warning("appointment %s: citizen account not here", current.code)
-    record(
-        actor=actor,
-        target=current,
-        details={"code": current.code, "reason": text, "messages": notified},
+        return 0
+    return _message_citizen(
+        actor,
+        user,
+        OFFICE_CANCEL_TEMPLATE,
+        {
+            "kode": current.code,
+            "kantor": current.office.name,
+            "waktu": slots.fmt_when(current.starts_at),
+            "alasan": reason,
+        },
     )
-    return current
+
+
+@dataclass
+class DayCancelled:
+    """What cancelling an office's day did."""
+
+    day: datetime.date
+    codes: list[str] = field(default_factory=list)
+    messages: int = 0
+
+
+@action("antrian.appointment.office_cancel_day")
+def cancel_office_day(
+    *, actor: Actor, office: Office, day: datetime.date, reason: str
+) -> DayCancelled:
+    """An officer of the MPP cancels every booking of `day` that nobody has
+    come for yet (the office closes: a flood, a power cut), with one reason
+    sent to each citizen; one audit entry per booking. Checked-in, missed
+    and cancelled bookings stay as they are, so a second run finds nothing
+    left. A day already past is refused (its bookings are kept, or become
+    missed)."""
+    require_office(actor, office, *QUEUE_ROLES)
+    text = clean_cancel_reason(reason)
+    if day < today():
+        raise BalaiError(
+            f"Tanggal {day.strftime('%d-%m-%Y')} sudah lewat: janji temu hari "
+            "yang sudah lewat tidak dibatalkan.",
+            code="cancel_day_past",
+        )
+    booked = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("office")
+        .filter(office=office, day=day, status=AppointmentStatus.BOOKED)
+        .order_by("starts_at", "code")
+    )
+    result = DayCancelled(day=day)
+    changed: list[Appointment] = []
+    sent: list[int] = []
+    for current in booked:
+        sent.append(_cancel_for_office(actor, current, text))
+        changed.append(current)
+        result.codes.append(current.code)
+    result.messages = sum(sent)
+    if changed:
+        record_many(
+            actor=actor,
+            targets=changed,
+            details=[
+                {
+                    "code": a.code,
+                    "day": day.isoformat(),
+                    "reason": text,
+                    "messages": n,
+                }
+                for a, n in zip(changed, sent, strict=True)
+            ],
+        )
+    return result
 
 
 def _slot_over(current: Appointment, now: datetime.datetime) -> bool:
@@ -1337,6 +1399,7 @@ __all__: Sequence[str] = (
     "call_next",
     "cancel_appointment",
     "cancel_appointment_for_office",
+    "cancel_office_day",
     "check_in_appointment",
     "configure_appointments",
     "ensure_queue_setup",

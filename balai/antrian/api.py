@@ -465,6 +465,17 @@ class OfficeCancelIn(Schema):
     reason: str = ""
 
 
+class OfficeCancelDayIn(Schema):
+    date: datetime.date
+    reason: str = ""
+
+
+class OfficeCancelDayOut(Schema):
+    date: datetime.date
+    cancelled: list[str]
+    messages: int
+
+
 class OfficeAppointmentOut(Schema):
     id: uuid.UUID
     code: str
@@ -628,6 +639,26 @@ def office_appointments(
         }
         for a in rows
     ]
+
+
+@router.post(
+    "/offices/{office_code}/appointments/cancel-day",
+    response={200: OfficeCancelDayOut, **ERRORS},
+    auth=STAFF_AUTH,
+)
+def office_cancel_day(request: HttpRequest, office_code: str, body: OfficeCancelDayIn):
+    """A queue officer of the MPP cancels every booking of `date` nobody has
+    come for yet, with one `reason` sent to each citizen; `cancelled` lists
+    their codes. Repeating the call cancels nothing more (`cancelled` is
+    then empty). A past day is refused (400)."""
+    office = selectors.public_office(office_code)
+    done = actions.cancel_office_day(
+        actor=api_actor(request),
+        office=office,
+        day=body.date,
+        reason=body.reason,
+    )
+    return {"date": done.day, "cancelled": done.codes, "messages": done.messages}
 
 
 @router.post(

@@ -71,6 +71,24 @@ class OfficeCancelForm(IdempotentForm):
     tanggal = forms.DateField(widget=forms.HiddenInput, required=False)
 
 
+class OfficeCancelDayForm(forms.Form):
+    """An officer cancels every booking of a day nobody has come for yet; the
+    reason is checked by the action, the confirmation by the view. No key:
+    sent twice, the second finds nothing left to cancel."""
+
+    alasan = forms.CharField(
+        label=_("Alasan pembatalan"),
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs={"maxlength": "255", "autocomplete": "off"}),
+    )
+    tanggal = forms.DateField(widget=forms.HiddenInput)
+    yakin = forms.BooleanField(
+        label=_("Ya, batalkan semua janji temu yang belum hadir pada tanggal ini."),
+        required=False,
+    )
+
+
 class DayForm(forms.Form):
     tanggal = forms.DateField(
         label=_("Tanggal"),

@@ -33,6 +33,11 @@ urlpatterns = [
         name="office-appointments",
     ),
     path(
+        "loket/janji-temu/batal-hari/",
+        views.office_cancel_day,
+        name="office-cancel-day",
+    ),
+    path(
         "loket/janji-temu/<uuid:appointment_id>/batal/",
         views.office_cancel_appointment,
         name="office-cancel-appointment",

@@ -34,6 +34,7 @@ from balai.antrian.forms import (
     DayForm,
     KioskForm,
     LinkForm,
+    OfficeCancelDayForm,
     OfficeCancelForm,
     StatsForm,
     TransferForm,
@@ -561,6 +562,7 @@ def office_appointments(request: HttpRequest) -> HttpResponse:
         )
         for a in selectors.office_appointments(actor=actor, office=office, day=day)
     ]
+    booked = sum(1 for _a, form in rows if form is not None)
     return render(
         request,
         "antrian/office_appointments.html",
@@ -568,6 +570,10 @@ def office_appointments(request: HttpRequest) -> HttpResponse:
             "office": office,
             "day": day,
             "rows": rows,
+            "booked": booked,
+            "day_form": OfficeCancelDayForm(initial={"tanggal": day})
+            if booked and day >= timezone.localdate()
+            else None,
             "previous": day - datetime.timedelta(days=1),
             "next": day + datetime.timedelta(days=1),
         },
@@ -603,6 +609,58 @@ def office_cancel_appointment(request: HttpRequest, appointment_id) -> HttpRespo
                 "lewat pesan."
             )
             % {"code": done.code, "name": done.citizen_name},
+        )
+    return redirect(_office_appointments_url(day))
+
+
+@staff_required(*actions.QUEUE_ROLES)
+@require_POST
+def office_cancel_day(request: HttpRequest) -> HttpResponse:
+    """An officer cancels every booking of a day nobody has come for yet."""
+    form = OfficeCancelDayForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Permintaan tidak lengkap. Muat ulang halaman."))
+        return redirect(_office_appointments_url(None))
+    day = form.cleaned_data["tanggal"]
+    if not form.cleaned_data["yakin"]:
+        messages.error(
+            request,
+            _(
+                "Centang kotak persetujuan untuk membatalkan semua janji temu "
+                "pada tanggal ini. Tidak ada yang dibatalkan."
+            ),
+        )
+        return redirect(_office_appointments_url(day))
+    actor = request_actor(request)
+    try:
+        done = actions.cancel_office_day(
+            actor=actor,
+            office=selectors.office_for_actor(actor),
+            day=day,
+            reason=form.cleaned_data["alasan"],
+        )
+    except BalaiError as exc:
+        if exc.status_code == 404:
+            raise
+        messages.error(request, exc.message)
+        return redirect(_office_appointments_url(day))
+    # Sent twice, the form finds nothing left the second time.
+    if done.codes:
+        messages.success(
+            request,
+            _(
+                "%(n)d janji temu dibatalkan (%(codes)s); warga diberi tahu "
+                "lewat %(messages)d pesan."
+            )
+            % {
+                "n": len(done.codes),
+                "codes": ", ".join(done.codes),
+                "messages": done.messages,
+            },
+        )
+    else:
+        messages.info(
+            request, _("Tidak ada janji temu yang belum hadir pada tanggal ini.")
         )
     return redirect(_office_appointments_url(day))
 

@@ -728,3 +728,108 @@ def test_a_missed_booking_cannot_be_checked_in_or_cancelled_by_the_citizen(
     # Missed holds no place: the citizen may book a later slot of that day.
     later = _book(citizen, mpp, lane("A"), at("2026-03-02", "13:00"))
     assert later.status == "booked"
+
+
+# --- Appointments: the office cancels a whole day ---------------------------------
+
+
+def test_an_office_cancels_its_day_and_every_citizen_is_told(
+    clock, mpp, other_mpp, lane, make_citizen, officer, kiosk, outbox
+):
+    import datetime
+
+    from balai.antrian.actions import cancel_office_day, check_in_appointment
+    from balai.antrian.models import Appointment
+
+    from .conftest import at
+
+    def citizen():
+        return make_citizen(phone="081234567890")[1]
+
+    first = _book(citizen(), mpp, lane("A"), at("2026-03-02", "10:00"))
+    came = _book(citizen(), mpp, lane("B"), at("2026-03-02", "10:00"))
+    later = _book(citizen(), mpp, lane("A"), at("2026-03-02", "14:00"))
+    tomorrow = _book(citizen(), mpp, lane("A"), at("2026-03-03", "10:00"))
+    elsewhere = _book(
+        citizen(), other_mpp, lane("A", other_mpp.code), at("2026-03-02", "10:00")
+    )
+    clock.now = at("2026-03-02", "09:45")
+    check_in_appointment(actor=kiosk, office=mpp, code=came.code)
+
+    done = cancel_office_day(
+        actor=officer, office=mpp, day=datetime.date(2026, 3, 2), reason=" Banjir "
+    )
+    assert done.codes == [first.code, later.code]
+    assert done.messages == 2
+    status = dict(Appointment.objects.values_list("code", "status"))
+    assert status == {
+        first.code: "cancelled",
+        later.code: "cancelled",
+        came.code: "checked_in",
+        tomorrow.code: "booked",
+        elsewhere.code: "booked",
+    }
+    assert set(
+        Appointment.objects.filter(status="cancelled").values_list(
+            "cancel_reason", "cancelled_by"
+        )
+    ) == {("Banjir", officer.username)}
+    entries = AuditEntry.objects.filter(action="antrian.appointment.office_cancel_day")
+    assert sorted(e.object_id for e in entries) == sorted(
+        [str(first.pk), str(later.pk)]
+    )
+    assert {e.details["reason"] for e in entries} == {"Banjir"}
+    bodies = [m.body for m in outbox(actions.OFFICE_CANCEL_TEMPLATE)]
+    assert len(bodies) == 2
+    assert all("Banjir" in b for b in bodies)
+    assert {first.code, later.code} == {
+        code for code in (first.code, later.code) for b in bodies if code in b
+    }
+    # A second run finds nothing left: nothing written, nothing sent.
+    again = cancel_office_day(
+        actor=officer, office=mpp, day=datetime.date(2026, 3, 2), reason="Banjir"
+    )
+    assert (again.codes, again.messages) == ([], 0)
+    assert entries.count() == 2
+    assert outbox(actions.OFFICE_CANCEL_TEMPLATE).count() == 2
+
+
+def test_cancelling_a_day_is_refused_without_reason_for_a_past_day_or_another_role(
+    clock, mpp, lane, warga, officer, make_staff, actor_of, outbox
+):
+    import datetime
+
+    from balai.antrian.actions import cancel_office_day
+    from balai.antrian.models import Appointment
+    from balai.core.errors import NotFound, PermissionDenied
+
+    from .conftest import at
+
+    appt = _book(warga, mpp, lane("A"), at("2026-03-02", "14:00"))
+    day = datetime.date(2026, 3, 2)
+    with pytest.raises(BalaiError) as exc:
+        cancel_office_day(actor=officer, office=mpp, day=day, reason="  ")
+    assert exc.value.code == "cancel_reason_required"
+    with pytest.raises(BalaiError) as exc:
+        cancel_office_day(
+            actor=officer, office=mpp, day=datetime.date(2026, 3, 1), reason="Banjir"
+        )
+    assert exc.value.code == "cancel_day_past"
+    assert "01-03-2026 sudah lewat" in exc.value.message
+    with pytest.raises(PermissionDenied):
+        cancel_office_day(
+            actor=actor_of(make_staff(office=MPP, role="leader")),
+            office=mpp,
+            day=day,
+            reason="Banjir",
+        )
+    with pytest.raises(NotFound):
+        cancel_office_day(
+            actor=actor_of(make_staff(office="MPP-64.02.12", role="counter_officer")),
+            office=mpp,
+            day=day,
+            reason="Banjir",
+        )
+    assert Appointment.objects.get(pk=appt.pk).status == "booked"
+    assert _audits("antrian.appointment.office_cancel_day") == 0
+    assert not outbox(actions.OFFICE_CANCEL_TEMPLATE).exists()

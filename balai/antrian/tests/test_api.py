@@ -329,3 +329,38 @@ def test_stats_carry_the_days_appointment_figures(
         "cancelled": 0,
         "cancelled_by_office": 0,
     }
+
+
+def test_office_cancel_day_anonymous_wrong_role_wrong_office_right_role(
+    staff, make_staff, make_citizen, mpp, other_mpp, lane, clock
+):
+    from balai.antrian.models import Appointment
+
+    appt = _book(make_citizen()[1], mpp, lane("A"), "2026-03-03", "10:00")
+    url = f"{BASE}/offices/MPP-64.02.06/appointments/cancel-day"
+    body = {"date": "2026-03-03", "reason": "Kantor tutup karena banjir"}
+    assert post(Client(), url, body).status_code == 401
+    assert (
+        post(_client(make_staff, "MPP-64.02.06", "leader"), url, body).status_code
+        == 403
+    )
+    elsewhere = post(_client(make_staff, "MPP-64.02.12", "counter_officer"), url, body)
+    assert elsewhere.status_code == 404
+    for bad, code in (
+        ({"date": "2026-03-03"}, "cancel_reason_required"),
+        ({**body, "date": "2026-03-01"}, "cancel_day_past"),
+    ):
+        refused = post(staff, url, bad)
+        assert refused.status_code == 400
+        assert refused.json()["code"] == code
+    assert post(staff, url, {"reason": "x"}).status_code == 422
+    assert Appointment.objects.get(pk=appt.pk).status == "booked"
+    done = post(staff, url, body)
+    assert done.status_code == 200, done.content
+    assert done.json() == {
+        "date": "2026-03-03",
+        "cancelled": [appt.code],
+        "messages": 0,
+    }
+    assert Appointment.objects.get(pk=appt.pk).status == "cancelled"
+    assert post(staff, url, body).json()["cancelled"] == []

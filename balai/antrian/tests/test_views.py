@@ -362,3 +362,45 @@ def test_stats_page_shows_the_days_appointments(
     html = html.decode()
     assert "Tidak datang" in html
     assert "(1 oleh kantor)" in html
+
+
+def test_an_officer_cancels_the_whole_day_on_the_page(
+    client, make_staff, make_citizen, mpp, lane, clock
+):
+    from balai.antrian.models import Appointment
+
+    first = _book(make_citizen()[1], mpp, lane("A"), "2026-03-03", "10:00")
+    second = _book(make_citizen()[1], mpp, lane("B"), "2026-03-03", "11:00")
+    path = "/antrian/loket/janji-temu/batal-hari/"
+    data = {"tanggal": "2026-03-03", "alasan": "Banjir", "yakin": "on"}
+    assert client.post(path, data)["Location"].startswith(LOGIN)
+    client.force_login(make_staff(office="MPP-64.02.06", role="leader"))
+    assert client.post(path, data).status_code == 403
+    client.force_login(make_staff(office="MPP-64.02.06", role="counter_officer"))
+    page = client.get(LIST, {"tanggal": "2026-03-03"}).content.decode()
+    assert f'action="{path}"' in page
+    assert "2 janji temu belum hadir" in page
+    # Without the confirmation, or without a reason: told, nothing changes.
+    unsure = client.post(path, {**data, "yakin": ""})
+    assert unsure["Location"] == f"{LIST}?tanggal=2026-03-03"
+    assert (
+        "Centang kotak persetujuan" in client.get(unsure["Location"]).content.decode()
+    )
+    empty = client.post(path, {**data, "alasan": " "})
+    assert "Tulis alasan pembatalan" in client.get(empty["Location"]).content.decode()
+    assert set(Appointment.objects.values_list("status", flat=True)) == {"booked"}
+    done = client.post(path, data)
+    assert done["Location"] == f"{LIST}?tanggal=2026-03-03"
+    html = client.get(done["Location"]).content.decode()
+    assert f"2 janji temu dibatalkan ({first.code}, {second.code})" in html
+    assert set(Appointment.objects.values_list("status", flat=True)) == {"cancelled"}
+    # Nothing left to cancel: the section is gone, a second post says so.
+    assert f'action="{path}"' not in html
+    again = client.post(path, data)
+    assert "Tidak ada janji temu yang belum hadir" in (
+        client.get(again["Location"]).content.decode()
+    )
+    # A past day offers no such form.
+    clock.now = clock.now.replace(day=4)
+    past = client.get(LIST, {"tanggal": "2026-03-03"}).content.decode()
+    assert f'action="{path}"' not in past
