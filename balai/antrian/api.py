@@ -662,6 +662,23 @@ def office_cancel_day(request: HttpRequest, office_code: str, body: OfficeCancel
 
 
 @router.post(
+    "/appointments/{appointment_id}/missed",
+    response={200: AppointmentOut, **ERRORS},
+    auth=STAFF_AUTH,
+)
+def office_mark_missed(request: HttpRequest, appointment_id: uuid.UUID):
+    """A queue officer of the booking's MPP marks it missed: its slot is over
+    and nobody checked in (before the periodic job does). A slot not over is
+    refused (400), a checked-in or cancelled booking too (409)."""
+    appointment = actions.mark_appointment_missed(
+        actor=api_actor(request),
+        appointment=appointment_id,
+        idempotency_key=_key(request),
+    )
+    return appointment_out(appointment)
+
+
+@router.post(
     "/appointments/{appointment_id}/office-cancel",
     response={200: AppointmentOut, **ERRORS},
     auth=STAFF_AUTH,

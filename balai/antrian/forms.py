@@ -71,6 +71,12 @@ class OfficeCancelForm(IdempotentForm):
     tanggal = forms.DateField(widget=forms.HiddenInput, required=False)
 
 
+class OfficeMissForm(IdempotentForm):
+    """An officer marks one booking missed (its slot is over)."""
+
+    tanggal = forms.DateField(widget=forms.HiddenInput, required=False)
+
+
 class OfficeCancelDayForm(forms.Form):
     """An officer cancels every booking of a day nobody has come for yet; the
     reason is checked by the action, the confirmation by the view. No key:

@@ -33,6 +33,11 @@ urlpatterns = [
         name="office-appointments",
     ),
     path(
+        "loket/janji-temu/<uuid:appointment_id>/tidak-datang/",
+        views.office_mark_missed,
+        name="office-mark-missed",
+    ),
+    path(
         "loket/janji-temu/batal-hari/",
         views.office_cancel_day,
         name="office-cancel-day",

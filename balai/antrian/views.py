@@ -36,6 +36,7 @@ from balai.antrian.forms import (
     LinkForm,
     OfficeCancelDayForm,
     OfficeCancelForm,
+    OfficeMissForm,
     StatsForm,
     TransferForm,
 )
@@ -553,16 +554,22 @@ def office_appointments(request: HttpRequest) -> HttpResponse:
                 ),
             )
             status = 400
+    now = timezone.now()
     rows = [
         (
             a,
             OfficeCancelForm(initial={"tanggal": day})
             if a.status == AppointmentStatus.BOOKED
             else None,
+            # Over and nobody came: the officer may say so before the job does.
+            OfficeMissForm(initial={"tanggal": day})
+            if a.status == AppointmentStatus.BOOKED
+            and now > slot_rules.missed_after(a.starts_at, a.ends_at)
+            else None,
         )
         for a in selectors.office_appointments(actor=actor, office=office, day=day)
     ]
-    booked = sum(1 for _a, form in rows if form is not None)
+    booked = sum(1 for _a, form, _miss in rows if form is not None)
     return render(
         request,
         "antrian/office_appointments.html",
@@ -608,6 +615,34 @@ def office_cancel_appointment(request: HttpRequest, appointment_id) -> HttpRespo
                 "Janji temu %(code)s (%(name)s) dibatalkan; warga diberi tahu "
                 "lewat pesan."
             )
+            % {"code": done.code, "name": done.citizen_name},
+        )
+    return redirect(_office_appointments_url(day))
+
+
+@staff_required(*actions.QUEUE_ROLES)
+@require_POST
+def office_mark_missed(request: HttpRequest, appointment_id) -> HttpResponse:
+    """An officer marks a booking of his office missed: its slot is over."""
+    form = OfficeMissForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Permintaan tidak lengkap. Muat ulang halaman."))
+        return redirect(_office_appointments_url(None))
+    day = form.cleaned_data["tanggal"]
+    try:
+        done = actions.mark_appointment_missed(
+            actor=request_actor(request),
+            appointment=appointment_id,
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except BalaiError as exc:
+        if exc.status_code == 404:
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Janji temu %(code)s (%(name)s) ditandai tidak datang.")
             % {"code": done.code, "name": done.citizen_name},
         )
     return redirect(_office_appointments_url(day))

@@ -364,3 +364,25 @@ def test_office_cancel_day_anonymous_wrong_role_wrong_office_right_role(
     }
     assert Appointment.objects.get(pk=appt.pk).status == "cancelled"
     assert post(staff, url, body).json()["cancelled"] == []
+
+
+def test_office_mark_missed_anonymous_wrong_role_wrong_office_right_role(
+    staff, make_staff, make_citizen, mpp, other_mpp, lane, clock
+):
+    from balai.antrian.models import Appointment
+
+    appt = _book(make_citizen()[1], mpp, lane("A"), "2026-03-02", "10:00")
+    url = f"{BASE}/appointments/{appt.pk}/missed"
+    assert post(Client(), url).status_code == 401
+    assert post(_client(make_staff, "MPP-64.02.06", "leader"), url).status_code == 403
+    elsewhere = post(_client(make_staff, "MPP-64.02.12", "counter_officer"), url)
+    assert elsewhere.status_code == 404
+    early = post(staff, url)
+    assert early.status_code == 400
+    assert early.json()["code"] == "appointment_not_over"
+    assert Appointment.objects.get(pk=appt.pk).status == "booked"
+    clock.now = clock.now.replace(hour=11)
+    done = post(staff, url, HTTP_IDEMPOTENCY_KEY="om-1")
+    assert done.status_code == 200, done.content
+    assert done.json()["status"] == "missed"
+    assert Appointment.objects.get(pk=appt.pk).status == "missed"

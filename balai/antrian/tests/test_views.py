@@ -404,3 +404,32 @@ def test_an_officer_cancels_the_whole_day_on_the_page(
     clock.now = clock.now.replace(day=4)
     past = client.get(LIST, {"tanggal": "2026-03-03"}).content.decode()
     assert f'action="{path}"' not in past
+
+
+def test_an_officer_marks_a_booking_missed_on_the_page(
+    client, make_staff, make_citizen, mpp, lane, clock
+):
+    from balai.antrian.models import Appointment
+
+    appt = _book(make_citizen()[1], mpp, lane("A"), "2026-03-02", "10:00")
+    path = f"/antrian/loket/janji-temu/{appt.pk}/tidak-datang/"
+    data = {"idempotency_key": "om-1", "tanggal": "2026-03-02"}
+    assert client.post(path, data)["Location"].startswith(LOGIN)
+    client.force_login(make_staff(office="MPP-64.02.06", role="leader"))
+    assert client.post(path, data).status_code == 403
+    client.force_login(make_staff(office="MPP-64.02.12", role="counter_officer"))
+    assert client.post(path, data).status_code == 404
+    client.force_login(make_staff(office="MPP-64.02.06", role="counter_officer"))
+    # Before the slot is over: no button, and a post is refused in Indonesian.
+    assert f'action="{path}"' not in client.get(LIST).content.decode()
+    early = client.post(path, {**data, "idempotency_key": "om-0"})
+    assert "belum lewat" in client.get(early["Location"]).content.decode()
+    assert Appointment.objects.get(pk=appt.pk).status == "booked"
+    clock.now = clock.now.replace(hour=11)
+    assert f'action="{path}"' in client.get(LIST).content.decode()
+    done = client.post(path, data)
+    assert done["Location"] == f"{LIST}?tanggal=2026-03-02"
+    html = client.get(done["Location"]).content.decode()
+    assert f"Janji temu {appt.code} ({appt.citizen_name}) ditandai tidak datang" in html
+    assert f'action="{path}"' not in html
+    assert Appointment.objects.get(pk=appt.pk).status == "missed"
