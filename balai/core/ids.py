@@ -2,9 +2,23 @@
 
 import uuid
 
-from uuid_utils.compat import uuid7 as _uuid7
+from uuid_utils import uuid7 as _uuid7
+
+_UUID = uuid.UUID
+_UNKNOWN = uuid.SafeUUID.unknown
+_new = object.__new__
+_set = object.__setattr__
 
 
 def new_id() -> uuid.UUID:
-    """Return a time-ordered UUIDv7."""
-    return _uuid7()
+    """Return a time-ordered UUIDv7 (a standard `uuid.UUID`).
+
+    Made as `uuid_utils.compat.uuid7` makes it (the same generator, its
+    128-bit number set on a bare `uuid.UUID`), without looking up
+    `SafeUUID.unknown` through the enum each time: 0.7 against 2.0 µs an id,
+    and an import of a million residents makes 2.6 million of them.
+    """
+    value = _new(_UUID)
+    _set(value, "int", _uuid7().int)
+    _set(value, "is_safe", _UNKNOWN)
+    return value
