@@ -692,6 +692,7 @@ CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CODE_LENGTH = 6
 APPOINTMENT_TEMPLATE = "janji_temu_dibuat"
 OFFICE_CANCEL_TEMPLATE = "janji_temu_dibatalkan"
+MISSED_TEMPLATE = "janji_temu_terlewat"
 CANCEL_REASON_MAX = 255
 
 log = logging.getLogger("balai.antrian")
@@ -1285,14 +1286,28 @@ def _slot_over(current: Appointment, now: datetime.datetime) -> bool:
     return now > slots.missed_after(current.starts_at, current.ends_at)
 
 
-def _miss(current: Appointment, now: datetime.datetime) -> Appointment:
-    """Move one locked booking to missed (the table decides); not audited."""
+def _miss(actor: Actor, current: Appointment, now: datetime.datetime) -> int:
+    """Move one locked booking to missed (the table decides) and tell the
+    citizen that his place is released; return the messages queued. Not
+    audited: the caller is."""
     current.status = workflow.next_appointment_status(
         AppointmentStep.MISS, current.status, code=current.code
     )
     current.missed_at = now
     current.save(update_fields=["status", "missed_at", "updated_at"])
-    return current
+    user = _citizen_account(current.citizen_id)
+    if user is None:
+        return 0
+    return _message_citizen(
+        actor,
+        user,
+        MISSED_TEMPLATE,
+        {
+            "kode": current.code,
+            "kantor": current.office.name,
+            "waktu": slots.fmt_when(current.starts_at),
+        },
+    )
 
 
 @action("antrian.appointment.miss")
@@ -1313,8 +1328,12 @@ def mark_appointment_missed(
             f"{slots.fmt_time(closes)} ({slots.fmt_when(current.starts_at)}).",
             code="appointment_not_over",
         )
-    _miss(current, now)
-    record(actor=actor, target=current, details={"code": current.code})
+    notified = _miss(actor, current, now)
+    record(
+        actor=actor,
+        target=current,
+        details={"code": current.code, "messages": notified},
+    )
     return current
 
 
@@ -1351,13 +1370,15 @@ def mark_missed_appointments(
     )
     result = MissedRun()
     changed: list[Appointment] = []
+    sent: list[int] = []
     served: dict[Any, bool] = {}
     for current in due[:limit]:
         if current.office_id not in served:
             served[current.office_id] = node_serves(current.office)
         if not served[current.office_id]:
             continue
-        changed.append(_miss(current, now))
+        sent.append(_miss(actor, current, now))
+        changed.append(current)
         if current.office.code not in result.offices:
             result.offices.append(current.office.code)
     if changed:
@@ -1365,8 +1386,13 @@ def mark_missed_appointments(
             actor=actor,
             targets=changed,
             details=[
-                {"code": a.code, "office": a.office.code, "day": a.day.isoformat()}
-                for a in changed
+                {
+                    "code": a.code,
+                    "office": a.office.code,
+                    "day": a.day.isoformat(),
+                    "messages": n,
+                }
+                for a, n in zip(changed, sent, strict=True)
             ],
         )
     result.missed = len(changed)

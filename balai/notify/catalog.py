@@ -188,6 +188,34 @@ CATALOG: tuple[TemplateSpec, ...] = (
         },
     ),
     TemplateSpec(
+        "janji_temu_terlewat",
+        "Janji temu di MPP terlewat (warga tidak datang)",
+        ("kode", "kantor", "waktu"),
+        False,
+        {
+            "sms": (
+                "",
+                "Janji temu Anda {kode} di {kantor} {waktu} WITA terlewat dan "
+                "tempatnya sudah dilepas. Bila masih perlu, buat janji temu baru.",
+            ),
+            "whatsapp": (
+                "",
+                "Janji temu Anda *{kode}* di *{kantor}* pada {waktu} WITA terlewat "
+                "(tidak ada kedatangan yang tercatat) dan tempatnya sudah dilepas. "
+                "Bila masih memerlukan layanan, silakan buat janji temu baru.",
+            ),
+            "email": (
+                "Janji temu {kode} di {kantor} terlewat",
+                "Janji temu Anda terlewat: tidak ada kedatangan yang tercatat "
+                "sampai batas waktunya, dan tempatnya sudah dilepas untuk warga "
+                "lain.\n\nKode janji temu: {kode}\nTempat: {kantor}\nWaktu: "
+                "{waktu} WITA\n\nBila masih memerlukan layanan, silakan buat "
+                "janji temu baru, atau datang dan ambil nomor antrean biasa di "
+                "anjungan.",
+            ),
+        },
+    ),
+    TemplateSpec(
         "sla_peringatan",
         "Peringatan batas waktu layanan (petugas)",
         ("nomor", "layanan", "batas_waktu", "sisa"),

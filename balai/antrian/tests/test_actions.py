@@ -570,7 +570,7 @@ def test_office_cancel_replayed_by_key_gives_the_first_result(
 
 
 def test_the_job_marks_bookings_whose_slot_is_over_as_missed_once(
-    clock, mpp, lane, make_citizen, kiosk, system_actor
+    clock, mpp, lane, make_citizen, kiosk, system_actor, outbox
 ):
     from balai.antrian.actions import (
         cancel_appointment,
@@ -583,7 +583,12 @@ def test_the_job_marks_bookings_whose_slot_is_over_as_missed_once(
     from .conftest import at
 
     job = Actor.system(name="janji-temu")
-    gone = _book(make_citizen()[1], mpp, lane("A"), at("2026-03-02", "09:30"))
+    gone = _book(
+        make_citizen(phone="081234567890", email="warga@contoh.id")[1],
+        mpp,
+        lane("A"),
+        at("2026-03-02", "09:30"),
+    )
     came = _book(make_citizen()[1], mpp, lane("B"), at("2026-03-02", "09:30"))
     _u, canceller = make_citizen()
     called_off = _book(canceller, mpp, lane("C"), at("2026-03-02", "09:30"))
@@ -607,9 +612,17 @@ def test_the_job_marks_bookings_whose_slot_is_over_as_missed_once(
     assert Appointment.objects.get(pk=gone.pk).missed_at == clock.now
     entry = AuditEntry.objects.get(action="antrian.appointment.mark_missed")
     assert entry.object_id == str(gone.pk)
-    # Run again: nothing more is written.
+    assert entry.details["messages"] == 2
+    # The citizen is told his place is released, on each channel he has.
+    told = outbox(actions.MISSED_TEMPLATE)
+    assert {m.channel for m in told} == {"sms", "email"}
+    for message in told:
+        assert gone.code in message.body
+        assert "Senin, 2 Maret 2026 pukul 09.30" in message.body
+    # Run again: nothing more is written, nothing more sent.
     assert mark_missed_appointments(actor=job).missed == 0
     assert _audits("antrian.appointment.mark_missed") == 1
+    assert outbox(actions.MISSED_TEMPLATE).count() == 2
     # The change travels to the regency as the MPP's.
     last = (
         ChangeRecord.objects.filter(model="antrian.appointment", object_id=str(gone.pk))
@@ -671,7 +684,7 @@ def test_only_the_system_or_a_service_admin_runs_the_job(clock, officer):
 
 
 def test_marking_one_booking_missed_refuses_what_the_table_does_not_allow(
-    clock, mpp, lane, make_citizen, officer, kiosk
+    clock, mpp, lane, make_citizen, officer, kiosk, outbox
 ):
     from balai.antrian.actions import check_in_appointment, mark_appointment_missed
     from balai.antrian.models import Appointment
@@ -680,7 +693,9 @@ def test_marking_one_booking_missed_refuses_what_the_table_does_not_allow(
     from .conftest import at
 
     came = _book(make_citizen()[1], mpp, lane("A"), at("2026-03-02", "10:00"))
-    away = _book(make_citizen()[1], mpp, lane("B"), at("2026-03-02", "10:00"))
+    away = _book(
+        make_citizen(phone="081234567890")[1], mpp, lane("B"), at("2026-03-02", "10:00")
+    )
     clock.now = at("2026-03-02", "09:50")
     check_in_appointment(actor=kiosk, office=mpp, code=came.code)
     with pytest.raises(BalaiError) as exc:
@@ -695,10 +710,14 @@ def test_marking_one_booking_missed_refuses_what_the_table_does_not_allow(
     assert "tidak dapat ditandai tidak datang" in exc.value.message
     assert Appointment.objects.get(pk=came.pk).status == "checked_in"
     assert Appointment.objects.get(pk=came.pk).missed_at is None
+    assert not outbox(actions.MISSED_TEMPLATE).exists()
     missed = mark_appointment_missed(actor=officer, appointment=away)
     assert missed.status == "missed"
     mark_appointment_missed(actor=officer, appointment=away)
     assert _audits("antrian.appointment.miss") == 1
+    (told,) = outbox(actions.MISSED_TEMPLATE)
+    assert (told.channel, told.recipient) == ("sms", "+6281234567890")
+    assert away.code in told.body
 
 
 def test_a_missed_booking_cannot_be_checked_in_or_cancelled_by_the_citizen(

@@ -70,6 +70,7 @@ def test_every_shipped_template_is_valid_and_covers_the_journeys():
         "siap_diambil",
         "janji_temu_dibuat",
         "janji_temu_dibatalkan",
+        "janji_temu_terlewat",
         "sla_peringatan",
         "sla_terlampaui",
     }
