@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from functools import wraps
+from typing import Any
 
 import segno
 from django.conf import settings
@@ -588,64 +589,62 @@ def office_appointments(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(*actions.QUEUE_ROLES)
-@require_POST
-def office_cancel_appointment(request: HttpRequest, appointment_id) -> HttpResponse:
-    """An officer cancels a booking of his office with a reason."""
-    form = OfficeCancelForm(request.POST)
+def _office_booking_step(
+    request: HttpRequest,
+    form: OfficeCancelForm | OfficeMissForm,
+    step: Any,
+    success: str,
+) -> HttpResponse:
+    """Run an officer's `step` on one booking from the day's list (`step`
+    takes the form's cleaned data, returns the booking); back to that day
+    with `success` (its code and name filled in) or the refusal."""
     if not form.is_valid():
         messages.error(request, _("Permintaan tidak lengkap. Muat ulang halaman."))
         return redirect(_office_appointments_url(None))
-    day = form.cleaned_data["tanggal"]
     try:
-        done = actions.cancel_appointment_for_office(
-            actor=request_actor(request),
-            appointment=appointment_id,
-            reason=form.cleaned_data["alasan"],
-            idempotency_key=form.cleaned_data["idempotency_key"],
-        )
+        done = step(form.cleaned_data)
     except BalaiError as exc:
         if exc.status_code == 404:
             raise
         messages.error(request, exc.message)
     else:
         messages.success(
-            request,
-            _(
-                "Janji temu %(code)s (%(name)s) dibatalkan; warga diberi tahu "
-                "lewat pesan."
-            )
-            % {"code": done.code, "name": done.citizen_name},
+            request, success % {"code": done.code, "name": done.citizen_name}
         )
-    return redirect(_office_appointments_url(day))
+    return redirect(_office_appointments_url(form.cleaned_data["tanggal"]))
+
+
+@staff_required(*actions.QUEUE_ROLES)
+@require_POST
+def office_cancel_appointment(request: HttpRequest, appointment_id) -> HttpResponse:
+    """An officer cancels a booking of his office with a reason."""
+    return _office_booking_step(
+        request,
+        OfficeCancelForm(request.POST),
+        lambda data: actions.cancel_appointment_for_office(
+            actor=request_actor(request),
+            appointment=appointment_id,
+            reason=data["alasan"],
+            idempotency_key=data["idempotency_key"],
+        ),
+        _("Janji temu %(code)s (%(name)s) dibatalkan; warga diberi tahu lewat pesan."),
+    )
 
 
 @staff_required(*actions.QUEUE_ROLES)
 @require_POST
 def office_mark_missed(request: HttpRequest, appointment_id) -> HttpResponse:
     """An officer marks a booking of his office missed: its slot is over."""
-    form = OfficeMissForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Permintaan tidak lengkap. Muat ulang halaman."))
-        return redirect(_office_appointments_url(None))
-    day = form.cleaned_data["tanggal"]
-    try:
-        done = actions.mark_appointment_missed(
+    return _office_booking_step(
+        request,
+        OfficeMissForm(request.POST),
+        lambda data: actions.mark_appointment_missed(
             actor=request_actor(request),
             appointment=appointment_id,
-            idempotency_key=form.cleaned_data["idempotency_key"],
-        )
-    except BalaiError as exc:
-        if exc.status_code == 404:
-            raise
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            _("Janji temu %(code)s (%(name)s) ditandai tidak datang.")
-            % {"code": done.code, "name": done.citizen_name},
-        )
-    return redirect(_office_appointments_url(day))
+            idempotency_key=data["idempotency_key"],
+        ),
+        _("Janji temu %(code)s (%(name)s) ditandai tidak datang."),
+    )
 
 
 @staff_required(*actions.QUEUE_ROLES)

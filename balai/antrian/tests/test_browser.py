@@ -30,11 +30,7 @@ def test_an_officer_cancels_the_whole_day_in_the_browser(
     ]
     make_staff(office="MPP-64.02.06", role="counter_officer", username="loket.uji")
 
-    page.goto(page.balai_url("/akun/masuk/"))
-    page.get_by_label("Nama pengguna").fill("loket.uji")
-    page.get_by_label("Kata sandi").fill("kata-sandi-uji-123")
-    page.get_by_role("button", name="Masuk", exact=True).click()
-    page.wait_for_url(page.balai_url("/akun/petugas/"))
+    page.staff_log_in("loket.uji")
 
     page.goto(page.balai_url("/antrian/loket/janji-temu/daftar/?tanggal=2026-03-03"))
     section = page.get_by_role("region", name="Kantor tutup pada tanggal ini?")

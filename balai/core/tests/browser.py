@@ -18,6 +18,8 @@ from collections.abc import Iterator
 import pytest
 
 CHROMIUM = os.environ.get("BALAI_CHROMIUM", "/usr/bin/chromium")
+# The password `make_staff` (the root conftest) gives every test account.
+STAFF_TEST_PASSWORD = "kata-sandi-uji-123"
 
 # Flags for a headless Chromium run as root inside a container, with nothing
 # phoning home: no sandbox (root), no GPU, no background or component traffic.
@@ -72,6 +74,8 @@ def page(browser, live_server) -> Iterator[object]:
     """A fresh page (own cookies) on a phone-sized screen, in Indonesian.
 
     `page.balai_url(path)` gives the live server's address of a path;
+    `page.staff_log_in(username)` logs a staff account (made by `make_staff`,
+    with its test password) in through the login page;
     `page.console_errors` collects console errors (a CSP violation is one).
     """
     context = browser.new_context(
@@ -89,6 +93,15 @@ def page(browser, live_server) -> Iterator[object]:
     )
     pg.on("pageerror", lambda exc: pg.console_errors.append(str(exc)))
     pg.balai_url = lambda path="/": live_server.url + path
+
+    def staff_log_in(username: str) -> None:
+        pg.goto(pg.balai_url("/akun/masuk/"))
+        pg.get_by_label("Nama pengguna").fill(username)
+        pg.get_by_label("Kata sandi").fill(STAFF_TEST_PASSWORD)
+        pg.get_by_role("button", name="Masuk", exact=True).click()
+        pg.wait_for_url(pg.balai_url("/akun/petugas/"))
+
+    pg.staff_log_in = staff_log_in
     try:
         yield pg
     finally:

@@ -56,11 +56,7 @@ def test_language_switch_gives_english_and_back(page):
 
 def test_staff_login_lands_on_the_staff_area(page, make_staff):
     make_staff(username="loket.uji")
-    page.goto(page.balai_url("/akun/masuk/"))
-    page.get_by_label("Nama pengguna").fill("loket.uji")
-    page.get_by_label("Kata sandi").fill("kata-sandi-uji-123")
-    page.get_by_role("button", name="Masuk", exact=True).click()
-    page.wait_for_url(page.balai_url("/akun/petugas/"))
+    page.staff_log_in("loket.uji")
     assert page.locator("h1").inner_text() == "Ruang petugas"
     assert page.get_by_text("Selamat datang, Pegawai loket.uji.").is_visible()
     assert page.get_by_role("button", name="Keluar").is_visible()

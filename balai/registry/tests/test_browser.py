@@ -17,11 +17,7 @@ def test_officer_finds_a_resident_with_a_typo_and_opens_him(
     person = make_resident(village="64.02.06.1001", name="Muhammad Rizky Pratama")
     masked = person.nik[:4] + "********" + person.nik[-4:]
 
-    page.goto(page.balai_url("/akun/masuk/"))
-    page.get_by_label("Nama pengguna").fill("reg.uji")
-    page.get_by_label("Kata sandi").fill("kata-sandi-uji-123")
-    page.get_by_role("button", name="Masuk", exact=True).click()
-    page.wait_for_url(page.balai_url("/akun/petugas/"))
+    page.staff_log_in("reg.uji")
 
     page.goto(page.balai_url("/penduduk/"))
     page.get_by_label("Nama, NIK atau nomor KK").fill("muhamad riski")
@@ -44,11 +40,7 @@ def test_results_appear_while_typing_after_a_pause(page, make_staff, make_reside
     person = make_resident(village="64.02.06.1001", name="Muhammad Rizky Pratama")
     masked = person.nik[:4] + "********" + person.nik[-4:]
 
-    page.goto(page.balai_url("/akun/masuk/"))
-    page.get_by_label("Nama pengguna").fill("reg.ketik")
-    page.get_by_label("Kata sandi").fill("kata-sandi-uji-123")
-    page.get_by_role("button", name="Masuk", exact=True).click()
-    page.wait_for_url(page.balai_url("/akun/petugas/"))
+    page.staff_log_in("reg.ketik")
 
     page.goto(page.balai_url("/penduduk/"))
     asked = []
