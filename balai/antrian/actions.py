@@ -999,6 +999,21 @@ def _citizen_account(citizen_id: Any) -> Any:
     ).first()
 
 
+def _citizen_accounts(appointments: Sequence[Appointment]) -> dict[Any, Any]:
+    """`_citizen_account` of each booking's citizen, in one query (by id)."""
+    from balai.accounts.models import AccountKind, User
+
+    ids = {a.citizen_id for a in appointments}
+    if not ids:
+        return {}
+    return {
+        user.pk: user
+        for user in User.objects.filter(
+            pk__in=ids, kind=AccountKind.CITIZEN, is_active=True
+        )
+    }
+
+
 def _appointment_pk(appointment: Appointment | uuid.UUID | str) -> uuid.UUID | None:
     """The booking's key, or None for text that is no key (answered as unknown)."""
     pk = appointment.pk if isinstance(appointment, Appointment) else appointment
@@ -1180,7 +1195,9 @@ def cancel_appointment_for_office(
     text = clean_cancel_reason(reason)
     if current.status == AppointmentStatus.CANCELLED:
         return current
-    notified = _cancel_for_office(actor, current, text)
+    notified = _cancel_for_office(
+        actor, current, text, _citizen_account(current.citizen_id)
+    )
     record(
         actor=actor,
         target=current,
@@ -1189,9 +1206,12 @@ def cancel_appointment_for_office(
     return current
 
 
-def _cancel_for_office(actor: Actor, current: Appointment, reason: str) -> int:
+def _cancel_for_office(
+    actor: Actor, current: Appointment, reason: str, user: Any
+) -> int:
     """Cancel one locked booking for the office (the table decides) and tell
-    the citizen; return the messages queued. Not audited: the caller is."""
+    the citizen (`user`, his account or None); return the messages queued.
+    Not audited: the caller is."""
     current.status = workflow.next_appointment_status(
         AppointmentStep.OFFICE_CANCEL, current.status, code=current.code
     )
@@ -1207,7 +1227,6 @@ def _cancel_for_office(actor: Actor, current: Appointment, reason: str) -> int:
             "updated_at",
         ]
     )
-    user = _citizen_account(current.citizen_id)
     if user is None:
         log.warning("appointment %s: citizen account not here", current.code)
         return 0
@@ -1251,20 +1270,17 @@ def cancel_office_day(
             "yang sudah lewat tidak dibatalkan.",
             code="cancel_day_past",
         )
-    booked = (
+    changed = list(
         Appointment.objects.select_for_update(of=("self",))
         .select_related("office")
         .filter(office=office, day=day, status=AppointmentStatus.BOOKED)
         .order_by("starts_at", "code")
     )
-    result = DayCancelled(day=day)
-    changed: list[Appointment] = []
-    sent: list[int] = []
-    for current in booked:
-        sent.append(_cancel_for_office(actor, current, text))
-        changed.append(current)
-        result.codes.append(current.code)
-    result.messages = sum(sent)
+    accounts = _citizen_accounts(changed)
+    sent = [
+        _cancel_for_office(actor, a, text, accounts.get(a.citizen_id)) for a in changed
+    ]
+    result = DayCancelled(day=day, codes=[a.code for a in changed], messages=sum(sent))
     if changed:
         record_many(
             actor=actor,
@@ -1286,16 +1302,15 @@ def _slot_over(current: Appointment, now: datetime.datetime) -> bool:
     return now > slots.missed_after(current.starts_at, current.ends_at)
 
 
-def _miss(actor: Actor, current: Appointment, now: datetime.datetime) -> int:
+def _miss(actor: Actor, current: Appointment, now: datetime.datetime, user: Any) -> int:
     """Move one locked booking to missed (the table decides) and tell the
-    citizen that his place is released; return the messages queued. Not
-    audited: the caller is."""
+    citizen (`user`, his account or None) that his place is released;
+    return the messages queued. Not audited: the caller is."""
     current.status = workflow.next_appointment_status(
         AppointmentStep.MISS, current.status, code=current.code
     )
     current.missed_at = now
     current.save(update_fields=["status", "missed_at", "updated_at"])
-    user = _citizen_account(current.citizen_id)
     if user is None:
         return 0
     return _message_citizen(
@@ -1328,7 +1343,7 @@ def mark_appointment_missed(
             f"{slots.fmt_time(closes)} ({slots.fmt_when(current.starts_at)}).",
             code="appointment_not_over",
         )
-    notified = _miss(actor, current, now)
+    notified = _miss(actor, current, now, _citizen_account(current.citizen_id))
     record(
         actor=actor,
         target=current,
@@ -1370,17 +1385,17 @@ def mark_missed_appointments(
     )
     result = MissedRun()
     changed: list[Appointment] = []
-    sent: list[int] = []
     served: dict[Any, bool] = {}
     for current in due[:limit]:
         if current.office_id not in served:
             served[current.office_id] = node_serves(current.office)
         if not served[current.office_id]:
             continue
-        sent.append(_miss(actor, current, now))
         changed.append(current)
         if current.office.code not in result.offices:
             result.offices.append(current.office.code)
+    accounts = _citizen_accounts(changed)
+    sent = [_miss(actor, a, now, accounts.get(a.citizen_id)) for a in changed]
     if changed:
         record_many(
             actor=actor,

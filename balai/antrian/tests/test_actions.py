@@ -852,3 +852,34 @@ def test_cancelling_a_day_is_refused_without_reason_for_a_past_day_or_another_ro
     assert Appointment.objects.get(pk=appt.pk).status == "booked"
     assert _audits("antrian.appointment.office_cancel_day") == 0
     assert not outbox(actions.OFFICE_CANCEL_TEMPLATE).exists()
+
+
+def test_a_day_cancelled_reads_its_citizens_accounts_in_one_query(
+    clock, mpp, lane, make_citizen, officer
+):
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from balai.accounts.models import User
+    from balai.antrian.actions import cancel_office_day
+
+    from .conftest import at
+
+    for hm in ("10:00", "10:30", "11:00", "11:30"):
+        _book(
+            make_citizen(phone="081234567890")[1], mpp, lane("A"), at("2026-03-02", hm)
+        )
+    with CaptureQueriesContext(connection) as queries:
+        done = cancel_office_day(
+            actor=officer, office=mpp, day=datetime.date(2026, 3, 2), reason="Banjir"
+        )
+    assert len(done.codes) == 4
+    table = User._meta.db_table
+    reads = [
+        q
+        for q in queries
+        if q["sql"].lstrip().startswith("SELECT") and f'FROM "{table}"' in q["sql"]
+    ]
+    assert len(reads) == 1
