@@ -476,7 +476,7 @@ def clean_person_values(
 ) -> tuple[dict[str, Any], list[str]]:
     """`clean_person` for a person given as a mapping of every `Person`
     field: the import checks a million rows, and making a frozen `Person`
-    of each was a tenth of its reader's time."""
+    of each was a visible share of its reader's time."""
     today_ = today_ or today()
     values: dict[str, Any] = {}
     for name in PERSON_NAMES:
@@ -2069,7 +2069,7 @@ def bulk_digest(*id_lists: Sequence[uuid.UUID]) -> str:
 
     digest = hashlib.sha256()
     for ids in id_lists:
-        # One update per list: two per id were a second's work per million.
+        # One update per list, not two per id (millions of ids in an import).
         values = sorted(map(str, ids))
         if values:
             digest.update(("\n".join(values) + "\n").encode())

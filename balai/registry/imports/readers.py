@@ -45,7 +45,7 @@ _CHUNK = 1 << 20
 _BLOCK = 1 << 19
 # Digest reads large chunks: its thread takes the GIL back after each read and
 # each update, which costs the thread holding it (with 1 MiB chunks the
-# read_rows loop beside it ran ~10% slower).
+# read_rows loop beside it ran slower).
 _DIGEST_CHUNK = 1 << 25
 
 Cell = Any
